@@ -1,0 +1,41 @@
+"""Small helpers shared by the op families (argument normalisation, error text)."""
+from __future__ import annotations
+
+__all__ = ["normalize_dim", "normalize_dims", "resolve_dim_kwargs"]
+
+
+def normalize_dim(dim: int, ndim: int, op: str) -> int:
+    """A dim in ``[-ndim, ndim)`` as a non-negative int, or an IndexError naming ``op``."""
+    size = max(ndim, 1)
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    if not -size <= dim < size:
+        raise IndexError(
+            f"{op}: dimension out of range (expected to be in range of [{-size}, {size - 1}], "
+            f"but got {dim})")
+    return dim % size
+
+
+def normalize_dims(dim, ndim: int, op: str) -> tuple | None:
+    """``None`` (all dims), an int or a sequence of ints -> a sorted tuple of dims (or None)."""
+    if dim is None:
+        return None
+    if isinstance(dim, int):
+        dim = (dim,)
+    dims = tuple(sorted(normalize_dim(d, ndim, op) for d in dim))
+    if len(set(dims)) != len(dims):
+        raise ValueError(f"{op}: dim {tuple(dim)} repeats a dimension")
+    return dims
+
+
+def resolve_dim_kwargs(op: str, dim, keepdim, kwargs: dict):
+    """Accept NumPy's ``axis``/``keepdims`` as aliases of PyTorch's ``dim``/``keepdim``."""
+    if "axis" in kwargs:
+        if dim is not None:
+            raise TypeError(f"{op}: pass dim or axis, not both")
+        dim = kwargs.pop("axis")
+    if "keepdims" in kwargs:
+        keepdim = kwargs.pop("keepdims")
+    if kwargs:
+        raise TypeError(f"{op}: unexpected keyword arguments {sorted(kwargs)}")
+    return dim, bool(keepdim)
