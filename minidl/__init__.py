@@ -22,6 +22,7 @@ from .backend import get_rng_state, manual_seed, set_rng_state
 from .factory import *  # noqa: F401,F403
 from .ops import *  # noqa: F401,F403
 from .tensor import Tensor
+from .serialization import save, load
 from . import autograd, factory, ops
 
 __version__ = "0.1.0"
