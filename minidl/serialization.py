@@ -90,7 +90,9 @@ class _Writer:
         self._active = set()       # ids of containers being walked, to catch cycles
 
     def node(self, obj, where: str) -> dict:
-        # bool before int: True is an int in Python, but must come back as True.
+        # numpy scalars first (np.float64 is a float subclass), bool before int (True is an int).
+        if isinstance(obj, np.generic):
+            return {"type": "numpy_scalar", **self.array(np.asarray(obj), where)}
         if obj is None:
             return {"type": "none"}
         if isinstance(obj, bool):
@@ -105,8 +107,6 @@ class _Writer:
         if isinstance(obj, Tensor):
             return {"type": "tensor", "requires_grad": obj.requires_grad,
                     **self.array(obj.data, where)}
-        if isinstance(obj, np.generic):
-            return {"type": "numpy_scalar", **self.array(np.asarray(obj), where)}
         if isinstance(obj, np.ndarray) or backend.backend_for(obj).name != "cpu":
             return {"type": "ndarray", **self.array(obj, where)}
         if isinstance(obj, np.dtype):
@@ -325,7 +325,7 @@ class _Reader:
         except CheckpointError:
             raise
         except zipfile.BadZipFile as e:  # a CRC mismatch: the bytes changed after writing
-            raise self.fail(f"is corrupted ({e}) in member {member}") from None
+            raise self.fail(f"is corrupted: {e} (the bytes changed after writing)") from None
         except (ValueError, EOFError, OSError) as e:
             raise self.fail(f"has an unreadable array in {member}: {e}") from None
         expected = (self.dtype(node.get("dtype")), tuple(node.get("shape") or ()))
@@ -385,7 +385,7 @@ def _read_manifest(zf: zipfile.ZipFile, reader: _Reader) -> dict:
     try:
         manifest = json.loads(zf.read(MANIFEST).decode("utf-8"))
     except zipfile.BadZipFile as e:
-        raise reader.fail(f"is corrupted ({e}) in {MANIFEST}") from None
+        raise reader.fail(f"is corrupted: {e} (the bytes changed after writing)") from None
     except (UnicodeDecodeError, ValueError) as e:
         raise reader.fail(f"has an unreadable {MANIFEST}: {e}") from None
     if not isinstance(manifest, dict) or manifest.get("magic") != MAGIC:

@@ -1,0 +1,395 @@
+"""Tests for minidl.save / minidl.load: round trips, atomic writes, hostile files."""
+import collections
+import io
+import json
+import math
+import os
+import pathlib
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minidl
+from minidl import backend
+from minidl.serialization import MANIFEST, CheckpointError
+
+
+def roundtrip(obj, tmp_path, **kwargs):
+    path = tmp_path / "ckpt.pt"
+    minidl.save(obj, path)
+    return minidl.load(path, **kwargs)
+
+
+def assert_same(a, b):
+    """Deep equality that also checks types, dtypes and exact float bits."""
+    assert type(a) is type(b), (type(a), type(b))
+    if isinstance(a, minidl.Tensor):
+        assert a.requires_grad == b.requires_grad
+        assert_same(a.data, b.data)
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        assert a.tobytes() == np.ascontiguousarray(b).tobytes()
+    elif isinstance(a, np.generic):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    elif isinstance(a, dict):
+        assert list(a.keys()) == list(b.keys())
+        for ka, kb in zip(a, b):
+            assert_same(ka, kb)
+            assert_same(a[ka], b[kb])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same(x, y)
+    elif isinstance(a, float):
+        assert math.copysign(1, a) == math.copysign(1, b)
+        assert a == b or (math.isnan(a) and math.isnan(b))
+    else:
+        assert a == b
+
+
+# ----------------------------------------------------------------- round trips
+def test_nested_structure_roundtrip(tmp_path, rng):
+    obj = {
+        "model": collections.OrderedDict([
+            ("conv.weight", minidl.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32),
+                                          requires_grad=True)),
+            ("bn.running_mean", minidl.zeros(4)),
+            ("bn.num_batches_tracked", minidl.tensor(7)),
+        ]),
+        "optimizer": {"state": {0: {"momentum_buffer": rng.standard_normal(5)},
+                                3: {"step": 12}},
+                      "param_groups": [{"lr": 0.1, "params": [0, 1, 2, 3], "nesterov": False}]},
+        "arrays": [rng.standard_normal((2, 3)),                       # float64
+                   rng.integers(-5, 5, size=(3,), dtype=np.int64),
+                   rng.integers(0, 255, size=(2, 2), dtype=np.uint8),
+                   np.array([True, False, True]),
+                   np.array(3.5, dtype=np.float32),                    # 0-d
+                   np.zeros((0, 4), dtype=np.float32),                 # empty
+                   np.arange(12, dtype=np.int32).reshape(3, 4).T,      # not contiguous
+                   np.asfortranarray(np.ones((2, 3), dtype=np.float16)),
+                   np.array(["ab", "c"])],
+        "scalars": (np.float32(1.5), np.int64(-3), np.bool_(True), np.float64(1e-300)),
+        "numbers": [0, -1, 2 ** 64 + 1, -(3 ** 90), 1.0, -0.0, float("inf"), float("-inf"),
+                    float("nan"), 0.1 + 0.2, True, False, None],
+        "text": "epoch 3 \u2013 r\u00e9sum\u00e9 \U0001f600",
+        "keys": {1: "int", 2.5: "float", True: "bool", None: "none", ("a", 1): "tuple",
+                 "": "empty string"},
+        "dtypes": [np.dtype(np.float32), minidl.int64],
+        "device": minidl.device("cpu"),
+        "empty": [{}, [], ()],
+    }
+    assert_same(obj, roundtrip(obj, tmp_path))
+
+
+def test_tensor_keeps_dtype_flag_and_comes_back_detached(tmp_path):
+    w = minidl.randn(3, 2, requires_grad=True)
+    (w * 2).sum().backward()
+    loaded = roundtrip({"w": w, "i": minidl.arange(3)}, tmp_path)
+    assert isinstance(loaded["w"], minidl.Tensor)
+    assert loaded["w"].requires_grad and loaded["w"].is_leaf and loaded["w"].grad is None
+    assert loaded["w"].dtype == np.float32
+    assert np.array_equal(loaded["w"].data, w.data)
+    assert loaded["i"].dtype == np.int64 and not loaded["i"].requires_grad
+
+
+def test_loaded_arrays_are_writable_copies(tmp_path):
+    a = np.arange(4.0)
+    b = roundtrip(a, tmp_path)
+    b[0] = 10.0
+    assert a[0] == 0.0 and b.flags.writeable
+
+
+def test_rng_state_roundtrip_continues_the_same_stream(tmp_path):
+    minidl.manual_seed(123)
+    backend.get_default_generator().random(10)
+    state = minidl.get_rng_state()
+    assert any(isinstance(v, int) and v > 2 ** 53 for v in state["state"].values())
+    expected = backend.get_default_generator().random(5)
+    loaded = roundtrip({"rng": state}, tmp_path)["rng"]
+    assert loaded == state
+    minidl.manual_seed(0)
+    minidl.set_rng_state(loaded)
+    assert np.array_equal(backend.get_default_generator().random(5), expected)
+
+
+def test_manifest_is_readable_json_and_arrays_are_npy(tmp_path):
+    path = tmp_path / "c.pt"
+    minidl.save({"epoch": 2, "w": minidl.ones(3)}, path)
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read(MANIFEST))
+        member = manifest["root"]["items"][1][1]["member"]
+        arr = np.load(io.BytesIO(zf.read(member)), allow_pickle=False)
+    assert manifest["magic"] == "minidl-checkpoint" and manifest["format_version"] == 1
+    assert np.array_equal(arr, np.ones(3, dtype=np.float32))
+
+
+def test_accepts_pathlib_and_str(tmp_path):
+    minidl.save([1, 2], str(tmp_path / "a.pt"))
+    assert minidl.load(pathlib.Path(tmp_path / "a.pt")) == [1, 2]
+
+
+json_scalars = (st.none() | st.booleans() | st.integers(min_value=-2 ** 130, max_value=2 ** 130)
+                | st.floats(allow_nan=False) | st.text(max_size=8))
+small_arrays = st.sampled_from([np.float32, np.float64, np.int64, np.uint8, np.bool_]).flatmap(
+    lambda dt: st.lists(st.integers(0, 3), max_size=3).map(
+        lambda shape: (np.arange(int(np.prod(shape)), dtype=np.int64) % 7).astype(dt).reshape(shape)))
+trees = st.recursive(
+    json_scalars | small_arrays,
+    lambda children: (st.lists(children, max_size=3)
+                      | st.lists(children, max_size=3).map(tuple)
+                      | st.dictionaries(st.text(max_size=4) | st.integers(-3, 3), children,
+                                        max_size=3)),
+    max_leaves=8)
+
+
+@settings(max_examples=15)
+@given(tree=trees)
+def test_any_supported_tree_roundtrips(tmp_path_factory, tree):
+    assert_same(tree, roundtrip(tree, tmp_path_factory.mktemp("h")))
+
+
+# ------------------------------------------------------------ refusing to save
+def test_unsupported_object_names_where_it_was():
+    class Model:
+        def state_dict(self):
+            return {}
+
+    with pytest.raises(TypeError, match=r"Model at obj\['a'\]\[1\].*state_dict"):
+        minidl.save({"a": [1, Model()]}, "never-written.pt")
+    assert not os.path.exists("never-written.pt")
+
+
+def test_object_arrays_and_cycles_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="dtype object"):
+        minidl.save({"x": np.array([{}, 1], dtype=object)}, tmp_path / "x.pt")
+    loop = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="reference cycle"):
+        minidl.save(loop, tmp_path / "x.pt")
+    with pytest.raises(TypeError, match="dict keys"):
+        minidl.save({minidl.device("cpu"): 1}, tmp_path / "x.pt")
+    assert os.listdir(tmp_path) == []
+
+
+# ------------------------------------------------------------------- atomicity
+@pytest.mark.parametrize("error", [OSError("disk full"), KeyboardInterrupt()])
+def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatch, error):
+    path = tmp_path / "ckpt.pt"
+    minidl.save({"epoch": 1, "w": minidl.ones(2)}, path)
+    before = path.read_bytes()
+
+    real_write = np.lib.format.write_array
+    calls = []
+
+    def failing_write(f, arr, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the first array is already in the temp file
+            f.write(b"partial")
+            raise error
+        return real_write(f, arr, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", failing_write)
+    with pytest.raises(type(error)):
+        minidl.save({"epoch": 2, "w": minidl.zeros(2), "v": minidl.zeros(3)}, path)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.pt"]
+    assert minidl.load(path)["epoch"] == 1
+
+
+def test_save_replaces_existing_file(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    minidl.save({"epoch": 1}, path)
+    minidl.save({"epoch": 2}, path)
+    assert minidl.load(path) == {"epoch": 2}
+    assert os.listdir(tmp_path) == ["ckpt.pt"]
+
+
+# --------------------------------------------------------------- hostile files
+@pytest.fixture
+def good_file(tmp_path):
+    path = tmp_path / "good.pt"
+    data = np.full(64, 1.25, dtype=np.float64)
+    minidl.save({"w": minidl.tensor(data), "epoch": 5}, path)
+    return path, data
+
+
+def refused(path, match):
+    with pytest.raises(CheckpointError, match=match) as info:
+        minidl.load(path)
+    assert str(path) in str(info.value)  # the message names the file
+
+
+@pytest.mark.parametrize("keep", [0, 10, 0.5, -1, -30])
+def test_truncated_file_is_refused(good_file, keep):
+    path, _ = good_file
+    raw = path.read_bytes()
+    n = int(len(raw) * keep) if isinstance(keep, float) else (keep % len(raw) if keep else 0)
+    path.write_bytes(raw[:n])
+    refused(path, "not a zip archive")
+
+
+def test_flipped_byte_in_array_is_caught_by_crc(good_file):
+    path, data = good_file
+    raw = bytearray(path.read_bytes())
+    at = raw.find(data.tobytes())
+    assert at > 0
+    raw[at + 100] ^= 0x01
+    path.write_bytes(bytes(raw))
+    refused(path, "corrupted.*CRC")
+
+
+def test_flipped_byte_in_manifest_is_caught_by_crc(good_file):
+    path, _ = good_file
+    raw = bytearray(path.read_bytes())
+    at = raw.find(b'"epoch"')
+    assert at > 0
+    raw[at + 2] ^= 0x20  # "epoch" -> "ePoch": still valid JSON, so only the CRC can tell
+    path.write_bytes(bytes(raw))
+    refused(path, "corrupted.*CRC")
+
+
+def test_foreign_files_are_refused(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    refused(text, "not a zip archive")
+
+    npz = tmp_path / "arrays.npz"
+    np.savez(npz, a=np.ones(3))
+    refused(npz, "no manifest.json")
+
+    pickled = tmp_path / "torch_style.pt"
+    pickled.write_bytes(pickle.dumps({"w": [1.0, 2.0]}))
+    refused(pickled, "not a zip archive")
+
+    with pytest.raises(FileNotFoundError, match="no such checkpoint"):
+        minidl.load(tmp_path / "missing.pt")
+
+
+def write_zip(path, manifest, members=()):
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(MANIFEST, json.dumps(manifest) if not isinstance(manifest, str) else manifest)
+        for name, data in members:
+            zf.writestr(name, data)
+
+
+def npy_bytes(arr, allow_pickle=False):
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, arr, allow_pickle=allow_pickle)
+    return buf.getvalue()
+
+
+def array_node(member, dtype="<f8", shape=(3,)):
+    return {"type": "ndarray", "member": member, "dtype": dtype, "shape": list(shape)}
+
+
+@pytest.mark.parametrize("manifest, members, match", [
+    ({"magic": "something-else", "format_version": 1, "root": {"type": "none"}}, [],
+     "lacks the magic"),
+    ("{not json", [], "unreadable manifest"),
+    ([1, 2], [], "lacks the magic"),
+    ({"magic": "minidl-checkpoint", "format_version": 99, "root": {"type": "none"}}, [],
+     "format version 99"),
+    ({"magic": "minidl-checkpoint", "format_version": 1}, [], "no 'root'"),
+    ({"magic": "minidl-checkpoint", "format_version": 1, "root": array_node("arrays/0.npy")}, [],
+     "missing member 'arrays/0.npy'"),
+    ({"magic": "minidl-checkpoint", "format_version": 1, "root": {"type": "pickle"}}, [],
+     "unknown type 'pickle'"),
+    ({"magic": "minidl-checkpoint", "format_version": 1, "root": {"type": "int", "value": "1"}},
+     [], "malformed int"),
+    ({"magic": "minidl-checkpoint", "format_version": 1,
+      "root": {"type": "dict", "items": [[{"type": "list", "items": []}, {"type": "none"}]]}},
+     [], "invalid dict key"),
+    ({"magic": "minidl-checkpoint", "format_version": 1, "root": array_node("a.npy", "<f4")},
+     [("a.npy", npy_bytes(np.ones(3)))], "manifest says float32"),
+    ({"magic": "minidl-checkpoint", "format_version": 1, "root": array_node("a.npy", "|O")},
+     [("a.npy", npy_bytes(np.ones(3)))], "unsupported dtype"),
+    ({"magic": "minidl-checkpoint", "format_version": 1, "root": array_node("a.npy")},
+     [("a.npy", b"\x93NUMPY garbage")], "unsupported .npy format version"),
+    ({"magic": "minidl-checkpoint", "format_version": 1, "root": array_node("a.npy")},
+     [("a.npy", b"\x93NUMPY\x01\x00\x06\x00{}    ")], "unreadable array"),
+    ({"magic": "minidl-checkpoint", "format_version": 1, "root": array_node("a.npy")},
+     [("a.npy", npy_bytes(np.ones(3))[:-5])], "unreadable array"),
+    ({"magic": "minidl-checkpoint", "format_version": 1, "root": array_node("a.npy")},
+     [("a.npy", npy_bytes(np.ones(3)) + b"extra")], "trailing data"),
+])
+def test_malformed_checkpoints_are_refused(tmp_path, manifest, members, match):
+    path = tmp_path / "bad.pt"
+    write_zip(path, manifest, members)
+    refused(path, match)
+
+
+class _Payload:
+    """Unpickling this creates a marker file: proof that code from the file ran."""
+
+    def __init__(self, marker):
+        self.marker = pathlib.Path(marker)
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (self.marker,))
+
+
+def test_malicious_pickle_inside_the_zip_never_runs(tmp_path):
+    marker = tmp_path / "pwned"
+    evil = np.array([_Payload(marker), 1], dtype=object)
+    member = npy_bytes(evil, allow_pickle=True)
+
+    # The payload is live: unpickling the member (what allow_pickle=True would do) runs it.
+    np.load(io.BytesIO(member), allow_pickle=True)
+    assert marker.exists()
+    marker.unlink()
+
+    path = tmp_path / "evil.pt"
+    for node in (array_node("arrays/0.npy", "|O", (2,)),
+                 array_node("arrays/0.npy", "<f8", (2,)),       # manifest lies about the dtype
+                 {"type": "tensor", "member": "arrays/0.npy", "dtype": "<f8", "shape": [2]},
+                 {"type": "numpy_scalar", "member": "arrays/0.npy", "dtype": "<f8", "shape": []}):
+        write_zip(path, {"magic": "minidl-checkpoint", "format_version": 1, "root": node},
+                  [("arrays/0.npy", member)])
+        with pytest.raises(CheckpointError, match="(object array|unsupported dtype)"):
+            minidl.load(path)
+        assert not marker.exists()
+
+    # A bare pickle (the torch.save format) carrying the same payload is refused too.
+    path.write_bytes(pickle.dumps(_Payload(marker)))
+    refused(path, "not a zip archive")
+    assert not marker.exists()
+
+
+# ------------------------------------------------------------------ devices
+class _StandInArray(np.ndarray):
+    """Arrays of a pretend second device, to test device moves without a GPU."""
+
+
+@pytest.fixture
+def standin_device():
+    backend.register_backend(backend.Backend(
+        "standin", np, _StandInArray,
+        to_host=lambda a: a.view(np.ndarray).copy(),
+        from_host=lambda a, index: np.array(a).view(_StandInArray)))
+    yield "standin"
+    backend.unregister_backend("standin")
+
+
+def test_device_arrays_are_saved_from_host_copies_and_mapped_back(tmp_path, standin_device):
+    on_device = np.arange(6.0).reshape(2, 3).view(_StandInArray)
+    obj = {"t": minidl.Tensor._wrap(on_device), "a": on_device}
+    path = tmp_path / "d.pt"
+    minidl.save(obj, path)
+    with zipfile.ZipFile(path) as zf:
+        assert json.loads(zf.read(MANIFEST))["root"]["items"][0][1]["device"] == "standin:0"
+
+    default = minidl.load(path)
+    assert type(default["t"].data) is np.ndarray and type(default["a"]) is np.ndarray
+    assert str(default["t"].device) == "cpu"
+    assert np.array_equal(default["a"], np.arange(6.0).reshape(2, 3))
+
+    for where in ("standin", minidl.device("standin:0")):
+        moved = minidl.load(path, map_location=where)
+        assert isinstance(moved["t"].data, _StandInArray) and isinstance(moved["a"], _StandInArray)
+        assert str(moved["t"].device) == "standin:0"
+        assert np.array_equal(moved["t"].data.view(np.ndarray), np.arange(6.0).reshape(2, 3))
+    assert type(minidl.load(path, map_location="cpu")["a"]) is np.ndarray
