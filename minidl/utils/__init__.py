@@ -1,0 +1,11 @@
+"""``minidl.utils``: helpers around training: metrics, progress bars, run logs, plots.
+
+Example:
+    >>> import numpy as np
+    >>> from minidl.utils import accuracy
+    >>> accuracy(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 0]))
+    0.5
+"""
+from . import metrics
+from .metrics import (AverageMeter, RunningAverage, accuracy, confusion_matrix, iou_per_class,
+                      mae, mean_iou, rmse, topk_accuracy)
