@@ -154,7 +154,9 @@ class Tensor:
     def _accumulate(self, grad) -> None:
         """Add ``grad`` (an array) to ``self.grad`` (the engine calls this for leaves)."""
         if self.grad is None:
-            self.grad = Tensor._wrap(grad)
+            # a copy: backward may hand the same array (or a read-only broadcast view) to
+            # several leaves, and optimizers update .grad in place
+            self.grad = Tensor._wrap(grad.copy())
         else:
             self.grad = Tensor._wrap(self.grad.data + grad)
 
@@ -572,10 +574,10 @@ class Tensor:
         return _ops.matmul(self, other)
 
     def mm(self, other):
-        return _ops.matmul(self, other)
+        return _ops.mm(self, other)
 
     def bmm(self, other):
-        return _ops.matmul(self, other)
+        return _ops.bmm(self, other)
 
     def sum(self, dim=None, keepdim=False, **kwargs):
         return _ops.sum(self, dim, keepdim, **kwargs)
@@ -686,6 +688,33 @@ class Tensor:
 
     def roll(self, shifts, dims=None):
         return _ops.roll(self, shifts, dims)
+
+    def gather(self, dim, index):
+        return _ops.gather(self, dim, index)
+
+    def index_select(self, dim, index):
+        return _ops.index_select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return _ops.masked_fill(self, mask, value)
+
+    def amax(self, dim=None, keepdim=False, **kwargs):
+        return _ops.amax(self, dim, keepdim, **kwargs)
+
+    def amin(self, dim=None, keepdim=False, **kwargs):
+        return _ops.amin(self, dim, keepdim, **kwargs)
+
+    def movedim(self, source, destination):
+        return _ops.movedim(self, source, destination)
+
+    def swapaxes(self, dim0, dim1):
+        return _ops.transpose(self, dim0, dim1)
+
+    def outer(self, other):
+        return _ops.outer(self, other)
+
+    def dot(self, other):
+        return _ops.dot(self, other)
 
 
 def _check_dim(dim: int, ndim: int, op: str) -> int:

@@ -1,7 +1,7 @@
 """Small helpers shared by the op families (argument normalisation, error text)."""
 from __future__ import annotations
 
-__all__ = ["normalize_dim", "normalize_dims", "resolve_dim_kwargs"]
+__all__ = ["normalize_dim", "normalize_dims", "resolve_dim_kwargs", "ensure_tensor"]
 
 
 def normalize_dim(dim: int, ndim: int, op: str) -> int:
@@ -39,3 +39,10 @@ def resolve_dim_kwargs(op: str, dim, keepdim, kwargs: dict):
     if kwargs:
         raise TypeError(f"{op}: unexpected keyword arguments {sorted(kwargs)}")
     return dim, bool(keepdim)
+
+
+def ensure_tensor(x):
+    """``x`` itself when it is a Tensor, else a Tensor made from it (arrays, lists, numbers)."""
+    from ..tensor import Tensor  # noqa: PLC0415 (tensor imports the ops at the end)
+
+    return x if isinstance(x, Tensor) else Tensor(x)

@@ -143,12 +143,32 @@ class Pow(Function):
 
 
 def _binary(fn, a, b):
-    """Apply a binary Function to Tensors, arrays and Python numbers alike."""
+    """Apply a binary Function to Tensors, arrays and Python numbers alike.
+
+    A shape mismatch is reported here, once for every binary op, naming the op
+    and both shapes (NumPy's own message names neither).
+    """
     if isinstance(a, Tensor):
-        return fn.apply(a, b if isinstance(b, Tensor) else _constant_like(b, a))
-    if isinstance(b, Tensor):
-        return fn.apply(_constant_like(a, b), b)
-    return fn.apply(Tensor(a), Tensor(b))
+        b = b if isinstance(b, Tensor) else _constant_like(b, a)
+    elif isinstance(b, Tensor):
+        a = _constant_like(a, b)
+    else:
+        a, b = Tensor(a), Tensor(b)
+    try:
+        return fn.apply(a, b)
+    except ValueError as err:
+        shape_a, shape_b = _shape_of(a), _shape_of(b)
+        try:
+            import numpy as np  # host-side shape arithmetic only
+            np.broadcast_shapes(shape_a, shape_b)
+        except ValueError:
+            raise ValueError(f"{fn.__name__.lower()}: operands could not be broadcast together: "
+                             f"shapes {shape_a} and {shape_b}") from err
+        raise
+
+
+def _shape_of(value) -> tuple:
+    return tuple(getattr(value, "shape", ()))
 
 
 def _constant_like(value, ref: Tensor):
