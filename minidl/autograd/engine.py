@@ -101,6 +101,8 @@ def backward(tensor, grad=None, retain_graph: bool = False) -> None:
         g_out = grads.pop(id(node), None)
         if g_out is None:
             continue
+        if node.released:  # freed by an earlier backward: say so, not "no attribute 'shape'"
+            raise RuntimeError(node.released_message())
         g_inputs = node.fn.backward(node, g_out)
         if not isinstance(g_inputs, tuple):
             g_inputs = (g_inputs,)

@@ -74,11 +74,13 @@ class Node:
     @property
     def saved_tensors(self) -> tuple:
         if self.released:
-            raise RuntimeError(
-                f"{self.name()}: trying to backward through the graph a second time (its saved "
+            raise RuntimeError(self.released_message())
+        return self._saved
+
+    def released_message(self) -> str:
+        return (f"{self.name()}: trying to backward through the graph a second time (its saved "
                 "arrays were freed). Call backward(retain_graph=True) the first time if you "
                 "need to go through it again.")
-        return self._saved
 
     def release(self) -> None:
         """Free what forward saved (the engine calls this after backward)."""

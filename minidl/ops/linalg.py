@@ -53,8 +53,16 @@ class Matmul(Function):
         return ga, gb
 
 
-def _check_matmul(op: str, a_shape: tuple, b_shape: tuple) -> None:
-    """Raise a ValueError naming ``op`` and both shapes when they cannot be multiplied."""
+def _check_matmul(op: str, a, b) -> None:
+    """Raise an error naming ``op`` and both shapes (or dtypes) when a @ b is not defined.
+
+    Mixed dtypes are refused, as in PyTorch: float32 @ float64 would silently run
+    the whole rest of a network in slow float64.
+    """
+    if a.dtype != b.dtype:
+        raise TypeError(f"{op}: expected both operands to have the same dtype, got {a.dtype} "
+                        f"and {b.dtype}; convert one with .to(dtype)")
+    a_shape, b_shape = a.shape, b.shape
     if len(a_shape) == 0 or len(b_shape) == 0:
         raise ValueError(f"{op}: both arguments must be at least 1-D, got shapes "
                          f"{a_shape} and {b_shape}")
@@ -91,7 +99,7 @@ def matmul(a, b):
         (5, 2, 4)
     """
     a, b = ensure_tensor(a), ensure_tensor(b)
-    _check_matmul("matmul", a.shape, b.shape)
+    _check_matmul("matmul", a, b)
     return Matmul.apply(a, b)
 
 
@@ -106,7 +114,7 @@ def mm(a, b):
     a, b = ensure_tensor(a), ensure_tensor(b)
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"mm: expected two 2-D tensors, got shapes {a.shape} and {b.shape}")
-    _check_matmul("mm", a.shape, b.shape)
+    _check_matmul("mm", a, b)
     return Matmul.apply(a, b)
 
 
@@ -122,7 +130,7 @@ def bmm(a, b):
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
         raise ValueError(f"bmm: expected 3-D tensors with the same batch size, got shapes "
                          f"{a.shape} and {b.shape}")
-    _check_matmul("bmm", a.shape, b.shape)
+    _check_matmul("bmm", a, b)
     return Matmul.apply(a, b)
 
 
@@ -137,7 +145,7 @@ def dot(a, b):
     a, b = ensure_tensor(a), ensure_tensor(b)
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"dot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
-    _check_matmul("dot", a.shape, b.shape)
+    _check_matmul("dot", a, b)
     return Matmul.apply(a, b)
 
 
