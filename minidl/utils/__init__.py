@@ -6,6 +6,8 @@ Example:
     >>> accuracy(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 0]))
     0.5
 """
-from . import metrics
+from . import logger, metrics, progress
+from .logger import RunLogger, format_epoch_summary, read_metrics
 from .metrics import (AverageMeter, RunningAverage, accuracy, confusion_matrix, iou_per_class,
                       mae, mean_iou, rmse, topk_accuracy)
+from .progress import ProgressBar
