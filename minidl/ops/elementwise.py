@@ -365,7 +365,7 @@ class ReLU(Function):
     def forward(ctx, x):
         mask = x > 0
         ctx.save_for_backward(mask)  # a boolean mask: a quarter of the memory of x
-        return x * mask
+        return array_module(x).where(mask, x, 0)  # not x * mask: that gives -0.0 for x < 0
 
     @staticmethod
     def backward(ctx, g):
@@ -654,7 +654,7 @@ class ToDevice(Function):
 class Clone(Function):
     @staticmethod
     def forward(ctx, x):
-        return array_module(x).ascontiguousarray(x).copy()
+        return x.copy(order="C")  # not ascontiguousarray: that turns a 0-d array into 1-d
 
     @staticmethod
     def backward(ctx, g):
