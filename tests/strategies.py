@@ -1,0 +1,153 @@
+"""Hypothesis strategies shared by the test suite.
+
+Each section is owned by the part of the package it serves; add yours below
+with its own heading and leave the others as they are.
+"""
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+# =============================================================================
+# Foundation: shapes, broadcasting, arrays with values kept away from trouble
+# =============================================================================
+#
+# Gradient checks use central differences with a step of 1e-6, so an input must
+# not sit within that distance of a kink (abs, relu, max ties) or of a domain edge
+# (log, sqrt at 0). The domains below keep values a safe distance away:
+#
+#   "real"      any value in [-3, 3]
+#   "positive"  [0.1, 3]              (log, sqrt, rsqrt, the base of pow)
+#   "nonzero"   |x| in [0.1, 3]       (abs, relu, sign, divisors)
+#   "unit"      (-0.9, 0.9)           (log1p of negative values, ...)
+#   "distinct"  multiples of 0.05 in [-3, 3], all different in one array (max/min/topk, std)
+#   "grid"      multiples of 0.5 in [-3, 3]
+#   "offgrid"   multiples of 0.5 plus 0.25: never equal to a "grid" value, so a
+#               ("grid", "offgrid") pair of inputs has no ties (maximum, minimum)
+
+SMALL = 3.0
+
+
+def shapes(min_ndim: int = 0, max_ndim: int = 3, min_side: int = 1, max_side: int = 4):
+    """Array shapes such as (), (3,), (2, 1, 4); small, for element-by-element gradchecks."""
+    return hnp.array_shapes(min_dims=min_ndim, max_dims=max_ndim, min_side=min_side,
+                            max_side=max_side)
+
+
+def broadcastable_shapes(num_shapes: int = 2, min_ndim: int = 0, max_ndim: int = 3,
+                         max_side: int = 3):
+    """A tuple of ``num_shapes`` mutually broadcastable shapes, e.g. ((3, 1), (2, 1, 4))."""
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=num_shapes, min_dims=min_ndim, max_dims=max_ndim, min_side=1,
+        max_side=max_side).map(lambda b: b.input_shapes)
+
+
+def _size(shape) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def bounded_floats(low: float = -SMALL, high: float = SMALL):
+    """Finite float64 values in [low, high], no subnormals."""
+    return st.floats(low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False,
+                     width=64)
+
+
+def arrays(shape, low: float = -SMALL, high: float = SMALL):
+    """float64 arrays of ``shape`` with values in [low, high]."""
+    return hnp.arrays(np.float64, shape, elements=bounded_floats(low, high))
+
+
+def _nonzero(shape):
+    magnitude = hnp.arrays(np.float64, shape, elements=bounded_floats(0.1, SMALL))
+    signs = hnp.arrays(np.float64, shape, elements=st.sampled_from([-1.0, 1.0]))
+    return st.tuples(magnitude, signs).map(lambda ms: ms[0] * ms[1])
+
+
+def _distinct(shape):
+    n = _size(shape)
+    if n > 121:
+        raise ValueError(f"the 'distinct' domain holds at most 121 values, got shape {shape}")
+    ints = hnp.arrays(np.int64, shape, elements=st.integers(-60, 60), unique=True)
+    return ints.map(lambda a: a * 0.05)
+
+
+def _grid(shape, offset: float):
+    ints = hnp.arrays(np.int64, shape, elements=st.integers(-6, 5))
+    return ints.map(lambda a: a * 0.5 + offset)
+
+
+DOMAINS = {
+    "real": lambda shape: arrays(shape),
+    "positive": lambda shape: arrays(shape, 0.1, SMALL),
+    "nonzero": _nonzero,
+    "unit": lambda shape: arrays(shape, -0.9, 0.9),
+    "distinct": _distinct,
+    "grid": lambda shape: _grid(shape, 0.0),
+    "offgrid": lambda shape: _grid(shape, 0.25),
+}
+
+
+def domain_arrays(shape, domain: str = "real"):
+    """float64 arrays of ``shape`` drawn from one of the named DOMAINS above."""
+    return DOMAINS[domain](tuple(shape))
+
+
+@st.composite
+def dims(draw, ndim: int, allow_none: bool = True, allow_tuple: bool = True):
+    """A ``dim`` argument for a reduction over an ``ndim``-dim tensor: None, an int
+    (possibly negative) or a tuple of distinct ints."""
+    choices = ["int"] if ndim > 0 else []
+    if allow_none or ndim == 0:
+        choices.append("none")
+    if allow_tuple and ndim > 0:
+        choices.append("tuple")
+    kind = draw(st.sampled_from(choices))
+    if kind == "none":
+        return None
+    if kind == "int":
+        return draw(dim(ndim))
+    picked = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    negate = draw(st.lists(st.booleans(), min_size=len(picked), max_size=len(picked)))
+    return tuple(d - ndim if neg else d for d, neg in zip(picked, negate))
+
+
+def dim(ndim: int):
+    """One dim of an ``ndim``-dim tensor, positive or negative."""
+    return st.integers(-ndim, ndim - 1)
+
+
+@st.composite
+def shape_and_dim(draw, min_ndim: int = 1, max_ndim: int = 3, max_side: int = 4):
+    """(shape, dim) with dim a valid single dim of shape."""
+    shape = draw(shapes(min_ndim, max_ndim, 1, max_side))
+    return shape, draw(dim(len(shape)))
+
+
+# =============================================================================
+# nn layers and losses: classification problems, weights
+# =============================================================================
+
+
+@st.composite
+def class_problems(draw, max_batch: int = 4, max_classes: int = 4, max_extra_dims: int = 1,
+                   max_side: int = 3):
+    """(logits, targets, n_classes) for classification losses, float64 / int64 arrays.
+
+    logits have shape (N, C) or (N, C, d1, ...); targets (N,) or (N, d1, ...) hold
+    class indices in [0, C). Small, so that a gradcheck over every logit is quick.
+    """
+    n = draw(st.integers(1, max_batch))
+    c = draw(st.integers(2, max_classes))
+    extra = draw(st.lists(st.integers(1, max_side), min_size=0, max_size=max_extra_dims))
+    logits = draw(arrays((n, c, *extra)))
+    targets = draw(hnp.arrays(np.int64, (n, *extra), elements=st.integers(0, c - 1)))
+    return logits, targets, c
+
+
+def class_weights(n_classes: int):
+    """Positive float64 class weights of shape (C,)."""
+    return arrays((n_classes,), 0.2, 2.0)
+
+
+def probabilities(shape, axis: int = 1):
+    """float64 arrays of ``shape`` whose entries along ``axis`` are positive and sum to 1."""
+    return arrays(shape, 0.05, 1.0).map(lambda a: a / a.sum(axis=axis, keepdims=True))
