@@ -1,1 +1,461 @@
-__all__ = []  # being written
+"""2-D convolution and transposed convolution, with their backward written by hand.
+
+Notation as in :mod:`.im2col` (N batch, C/O channels in/out, H, W input, KH, KW kernel,
+OH, OW output, K = C*KH*KW, L = N*OH*OW), plus G = groups.
+
+conv2d is im2col followed by one matrix product per group::
+
+    cols = im2col(x)                  (K, L)     every window of x is a column
+    Y    = W @ cols                   (O, L)     W seen as an (O, K) matrix
+    y    = Y as (N, O, OH, OW) + b
+
+and its backward, given dY = dL/dy seen as an (O, L) matrix, is three products::
+
+    dL/dW = dY @ cols^T               (O, K)     (cols rebuilt from the saved x)
+    dL/db = dY summed over L          (O,)
+    dL/dx = col2im(W^T @ dY)          (N, C, H, W)
+
+With groups the channels split into G independent convolutions: input channels
+``g*C/G ... (g+1)*C/G - 1`` meet only output channels ``g*O/G ... (g+1)*O/G - 1``. The
+rows of ``cols`` come in (C, KH, KW) order, so group g's rows are one contiguous block
+and all groups run as one batched matmul (G, O/G, K/G) @ (G, K/G, L). Depthwise
+convolution is the case G = C.
+
+conv_transpose2d is the adjoint of conv2d: its forward is exactly conv2d's input
+gradient (``col2im(W^T @ x)``) and its backward uses conv2d's forward (for dL/dx) and
+conv2d's weight-gradient product (for dL/dW). The same three pieces serve both.
+
+Saved for backward: the input (not the column matrix, which is K/C = KH*KW times
+larger: it is rebuilt, a fast copy, when the weight gradient is needed) and the weight.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ...autograd.function import Function
+from ...backend import array_module
+from .im2col import (col2im, im2col, output_hw, pad_hw, pair, padding_pairs, scratch,
+                     window_view)
+
+__all__ = ["conv2d", "conv_transpose2d", "conv2d_reference", "conv_transpose2d_reference"]
+
+
+class ConvGeometry(NamedTuple):
+    """Everything about a convolution except the arrays, in conv2d's terms.
+
+    For conv_transpose2d, ``in_hw`` is the transposed convolution's *output* size and
+    ``out_hw`` its input size: it runs conv2d backwards.
+    """
+
+    kernel: tuple      # (KH, KW)
+    stride: tuple      # (SH, SW)
+    padding: tuple     # ((PT, PB), (PL, PR))
+    dilation: tuple    # (DH, DW)
+    groups: int        # G
+    in_hw: tuple       # (H, W)
+    out_hw: tuple      # (OH, OW)
+
+
+# ------------------------------------------------------------ the three pieces
+def _channel_rows(y, name: str):
+    """(N, C, H, W) -> (C, N*H*W): channel-major, the layout the products use."""
+    n, c, h, w = y.shape
+    rows = scratch(array_module(y), (c, n, h, w), y.dtype, name)
+    rows[...] = y.transpose(1, 0, 2, 3)
+    return rows.reshape(c, n * h * w)
+
+
+def _to_nchw(rows, n: int, hw: tuple, bias=None):
+    """(C, N*H*W) -> a fresh contiguous (N, C, H, W), adding ``bias`` in the same pass."""
+    xp = array_module(rows)
+    c = rows.shape[0]
+    out = xp.empty((n, c) + tuple(hw), dtype=rows.dtype)
+    y = rows.reshape(c, n, *hw).transpose(1, 0, 2, 3)
+    if bias is None:
+        out[...] = y
+    else:
+        xp.add(y, bias.reshape(1, c, 1, 1), out=out)
+    return out
+
+
+def _columns(x, geom: ConvGeometry):
+    """im2col of x (N, C, H, W) into the scratch buffer: (C*KH*KW, N*OH*OW)."""
+    n, c = x.shape[:2]
+    k = c * geom.kernel[0] * geom.kernel[1]
+    buf = scratch(array_module(x), (k, n * geom.out_hw[0] * geom.out_hw[1]), x.dtype)
+    return im2col(x, geom.kernel, geom.stride, geom.padding, geom.dilation, geom.out_hw,
+                  out=buf)
+
+
+def _grouped(a, groups: int):
+    """View a (G*P, Q) matrix as G stacked (P, Q) blocks."""
+    return a.reshape(groups, a.shape[0] // groups, a.shape[1])
+
+
+def _forward_rows(x, weight, geom: ConvGeometry, cols=None):
+    """conv2d without bias, as (O, N*OH*OW) rows: W @ im2col(x), one product per group."""
+    xp = array_module(x)
+    o, g = weight.shape[0], geom.groups
+    cols = _grouped(_columns(x, geom) if cols is None else cols, g)  # (G, K/G, L)
+    w = weight.reshape(g, o // g, -1)                         # (G, O/G, K/G)
+    out = scratch(xp, (g, o // g, cols.shape[2]), x.dtype, "gemm")
+    return xp.matmul(w, cols, out=out).reshape(o, -1)
+
+
+def _weight_grad(dy_rows, x, weight_shape, geom: ConvGeometry, cols=None):
+    """dL/dW = dY @ cols^T per group, with cols = im2col(x) rebuilt (unless given)."""
+    xp = array_module(x)
+    g = geom.groups
+    cols = _grouped(_columns(x, geom) if cols is None else cols, g)  # (G, K/G, L)
+    dw = xp.matmul(_grouped(dy_rows, g), cols.transpose(0, 2, 1))  # (G, O/G, K/G)
+    return dw.reshape(weight_shape)
+
+
+def _input_grad(dy_rows, weight, input_shape, geom: ConvGeometry):
+    """dL/dx = col2im(W^T @ dY), one product per group."""
+    xp = array_module(dy_rows)
+    o, g = weight.shape[0], geom.groups
+    w = weight.reshape(g, o // g, -1)                         # (G, O/G, K/G)
+    dcols = scratch(xp, (g, w.shape[2], dy_rows.shape[1]), dy_rows.dtype)
+    xp.matmul(w.transpose(0, 2, 1), _grouped(dy_rows, g), out=dcols)  # (G, K/G, L)
+    return col2im(dcols.reshape(-1, dy_rows.shape[1]), input_shape, geom.kernel, geom.stride,
+                  geom.padding, geom.dilation, geom.out_hw)
+
+
+# ---------------------------------------------------------------------- conv2d
+class Convolution2d(Function):
+    """y = conv2d(x, W) + b, forward by im2col + matmul, backward by the three products."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, geom: ConvGeometry):
+        ctx.unbatched = x.ndim == 3
+        if ctx.unbatched:
+            x = x[None]
+        ctx.geom, ctx.input_shape, ctx.weight_shape = geom, x.shape, weight.shape
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        ctx.save_for_backward(x if need_w else None, weight if need_x else None)
+        y = _to_nchw(_forward_rows(x, weight, geom), x.shape[0], geom.out_hw, bias)
+        return y[0] if ctx.unbatched else y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        geom = ctx.geom
+        if ctx.unbatched:
+            g = g[None]
+        dy = _channel_rows(g, "rows")                         # dL/dY as (O, L)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[2]:
+            gb = dy.sum(axis=1)
+        if ctx.needs_input_grad[1]:
+            gw = _weight_grad(dy, x, ctx.weight_shape, geom)
+        if ctx.needs_input_grad[0]:
+            gx = _input_grad(dy, weight, ctx.input_shape, geom)
+            if ctx.unbatched:
+                gx = gx[0]
+        return gx, gw, gb, None
+
+
+def _check_arrays(op: str, x, weight, bias, weight_layout: str) -> None:
+    if x.ndim not in (3, 4):
+        raise ValueError(
+            f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
+            f"{tuple(x.shape)}")
+    if weight.ndim != 4:
+        raise ValueError(
+            f"{op}: expected a 4-D weight {weight_layout}, got shape {tuple(weight.shape)}")
+    if x.dtype != weight.dtype:
+        raise TypeError(
+            f"{op}: input and weight must have the same dtype, got {x.dtype} and {weight.dtype}")
+    if bias is not None and bias.dtype != weight.dtype:
+        raise TypeError(
+            f"{op}: bias and weight must have the same dtype, got {bias.dtype} and {weight.dtype}")
+
+
+def _check_positive(op: str, name: str, value: tuple) -> None:
+    if min(value) < 1:
+        raise ValueError(f"{op}: {name} must be positive, got {value}")
+
+
+def conv2d_geometry(input_shape: tuple, weight_shape: tuple, stride=1, padding=0, dilation=1,
+                    groups: int = 1, op: str = "conv2d") -> ConvGeometry:
+    """Check a conv2d's arguments and return its :class:`ConvGeometry` (shapes only)."""
+    stride = pair(stride, "stride", op)
+    dilation = pair(dilation, "dilation", op)
+    _check_positive(op, "stride", stride)
+    _check_positive(op, "dilation", dilation)
+    o, cg, kh, kw = weight_shape
+    c = input_shape[-3]
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if o % groups:
+        raise ValueError(
+            f"{op}: groups={groups} must divide the output channels, but weight "
+            f"{tuple(weight_shape)} has {o}")
+    if c != cg * groups:
+        raise ValueError(
+            f"{op}: expected input with {cg * groups} channels (weight {tuple(weight_shape)} "
+            f"with groups={groups}), got {c}")
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = 0
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError(
+                    f"{op}: padding='same' is not supported for strided convolutions "
+                    f"(stride={stride})")
+            # total padding d*(k-1) keeps the size; an odd total puts the extra row/column
+            # at the bottom/right, as PyTorch does
+            totals = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
+            padding = tuple((t // 2, t - t // 2) for t in totals)
+        else:
+            raise ValueError(
+                f"{op}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+    padding = padding_pairs(padding, op)
+    hw = tuple(input_shape[-2:])
+    out_hw = output_hw(op, hw, (kh, kw), stride, padding, dilation)
+    return ConvGeometry((kh, kw), stride, padding, dilation, int(groups), hw, out_hw)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation, as in every deep-learning library).
+
+    ``y[n, o, oh, ow] = b[o] + sum_{c, kh, kw} x_pad[n, g*C/G + c, oh*SH + kh*DH, ow*SW + kw*DW]
+    * W[o, c, kh, kw]``, where g = o // (O/G) is the group of output channel o.
+
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W) tensor.
+        weight: (O, C/groups, KH, KW) tensor.
+        bias: optional (O,) tensor.
+        stride: int or (SH, SW).
+        padding: int, (PH, PW), ``'valid'`` (no padding) or ``'same'`` (output as large as
+            the input; uneven padding puts the extra row/column at the bottom/right; needs
+            stride 1).
+        dilation: int or (DH, DW), the spacing between kernel taps.
+        groups: split the channels into this many independent convolutions (C for a
+            depthwise convolution).
+
+    Shape:
+        input (N, C, H, W) -> output (N, O, OH, OW) with
+        ``OH = floor((H + PT + PB - DH*(KH-1) - 1) / SH) + 1`` (likewise OW).
+
+    Example:
+        >>> import minidl
+        >>> x = minidl.ones(1, 1, 3, 3)
+        >>> w = minidl.ones(1, 1, 2, 2)
+        >>> conv2d(x, w).tolist()          # each output sums one 2x2 window of ones
+        [[[[4.0, 4.0], [4.0, 4.0]]]]
+        >>> conv2d(minidl.randn(2, 3, 8, 8), minidl.randn(6, 3, 3, 3), stride=2, padding=1).shape
+        (2, 6, 4, 4)
+    """
+    _check_arrays("conv2d", input, weight, bias, "(O, C/groups, KH, KW)")
+    geom = conv2d_geometry(input.shape, weight.shape, stride, padding, dilation, groups)
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(
+            f"conv2d: expected a bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    return Convolution2d.apply(input, weight, bias, geom)
+
+
+# ------------------------------------------------------------ conv_transpose2d
+class ConvolutionTranspose2d(Function):
+    """y = conv2d's input gradient applied to x, plus b; backward reuses conv2d's pieces."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, geom: ConvGeometry, output_shape: tuple):
+        ctx.unbatched = x.ndim == 3
+        if ctx.unbatched:
+            x = x[None]
+        ctx.geom, ctx.weight_shape, ctx.input_shape = geom, weight.shape, x.shape
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        ctx.save_for_backward(x if need_w else None, weight if need_x else None)
+        y = _input_grad(_channel_rows(x, "rows"), weight, output_shape, geom)
+        if bias is not None:
+            y += bias.reshape(1, -1, 1, 1)  # y is a fresh array: add in place
+        return y[0] if ctx.unbatched else y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        geom = ctx.geom
+        if ctx.unbatched:
+            g = g[None]
+        gx = gw = gb = None
+        if ctx.needs_input_grad[2]:
+            gb = g.sum(axis=(0, 2, 3))
+        cols = _columns(g, geom) if any(ctx.needs_input_grad[:2]) else None
+        if ctx.needs_input_grad[0]:  # conv2d forward of g with the same weight
+            gx = _to_nchw(_forward_rows(g, weight, geom, cols), g.shape[0], geom.out_hw)
+            if ctx.unbatched:
+                gx = gx[0]
+        if ctx.needs_input_grad[1]:  # conv2d's weight gradient, with x in the role of dY
+            gw = _weight_grad(_channel_rows(x, "rows"), g, ctx.weight_shape, geom, cols)
+        return gx, gw, gb, None, None
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1):
+    """2-D transposed convolution: the adjoint of :func:`conv2d` ("fractionally strided").
+
+    Every input pixel scatters a copy of the kernel, scaled by its value, onto the output
+    (``SH`` pixels apart); overlapping copies add. It maps conv2d's output shape back to
+    its input shape, and ``conv_transpose2d(dy, W)`` is exactly ``dL/dx`` of
+    ``conv2d(x, W)``.
+
+    Args:
+        input: (N, C_in, H, W) or unbatched (C_in, H, W) tensor.
+        weight: (C_in, C_out/groups, KH, KW) tensor (the layout of the matching conv2d).
+        bias: optional (C_out,) tensor.
+        stride, padding, dilation: those of the conv2d it is the adjoint of.
+        output_padding: extra rows/columns at the bottom/right of the output, to choose
+            among the input sizes that a strided conv2d maps to the same output size;
+            must be smaller than the stride or the dilation.
+        groups: as in conv2d.
+
+    Shape:
+        input (N, C_in, H, W) -> output (N, C_out, OH, OW) with
+        ``OH = (H - 1)*SH - 2*PH + DH*(KH - 1) + output_padding + 1``.
+
+    Example:
+        >>> import minidl
+        >>> x = minidl.ones(1, 1, 2, 2)
+        >>> w = minidl.ones(1, 1, 2, 2)
+        >>> conv_transpose2d(x, w).tolist()    # four overlapping 2x2 stamps
+        [[[[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]]]
+        >>> conv_transpose2d(minidl.randn(1, 4, 5, 5), minidl.randn(4, 2, 3, 3), stride=2,
+        ...                  padding=1, output_padding=1).shape
+        (1, 2, 10, 10)
+    """
+    op = "conv_transpose2d"
+    _check_arrays(op, input, weight, bias, "(C_in, C_out/groups, KH, KW)")
+    cin, cout_g, kh, kw = weight.shape
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if input.shape[-3] != cin:
+        raise ValueError(
+            f"{op}: expected input with {cin} channels (weight {tuple(weight.shape)}), "
+            f"got {input.shape[-3]}")
+    if cin % groups:
+        raise ValueError(
+            f"{op}: groups={groups} must divide the input channels, got {cin}")
+    stride = pair(stride, "stride", op)
+    dilation = pair(dilation, "dilation", op)
+    _check_positive(op, "stride", stride)
+    _check_positive(op, "dilation", dilation)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a pair, got {padding!r}")
+    ph, pw = pair(padding, "padding", op)
+    output_padding = pair(output_padding, "output_padding", op)
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if not 0 <= op_ < max(s, d):
+            raise ValueError(
+                f"{op}: output_padding must be smaller than either stride or dilation, got "
+                f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
+    h, w = input.shape[-2:]
+    out_hw = ((h - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + output_padding[0] + 1,
+              (w - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + output_padding[1] + 1)
+    if min(out_hw) < 1:
+        raise ValueError(
+            f"{op}: the output size {out_hw} is not positive (input {(h, w)}, kernel "
+            f"{(kh, kw)}, stride {stride}, padding {(ph, pw)})")
+    if bias is not None and tuple(bias.shape) != (cout_g * groups,):
+        raise ValueError(
+            f"{op}: expected a bias of shape ({cout_g * groups},), got {tuple(bias.shape)}")
+    geom = ConvGeometry((kh, kw), stride, ((ph, ph), (pw, pw)), dilation, int(groups),
+                        out_hw, (h, w))
+    n = input.shape[0] if input.ndim == 4 else 1
+    return ConvolutionTranspose2d.apply(input, weight, bias, geom,
+                                        (n, cout_g * groups) + out_hw)
+
+
+# ------------------------------------------------------------------ references
+def _reference_padding(padding, kernel, dilation):
+    if padding == "valid":
+        return ((0, 0), (0, 0))
+    if padding == "same":
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    return padding_pairs(padding, "conv2d_reference")
+
+
+def conv2d_reference(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """conv2d by the textbook formula, with explicit loops (NumPy arrays; slow; for tests).
+
+    ``y[n, o, i, j] = b[o] + sum_{c, kh, kw} x_pad[n, g*Cg + c, i*SH + kh*DH, j*SW + kw*DW]
+    * w[o, c, kh, kw]`` with Cg = C/G input channels per group and g = o // (O/G).
+
+    Example:
+        >>> import numpy as np
+        >>> conv2d_reference(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2))).tolist()
+        [[[[4.0, 4.0], [4.0, 4.0]]]]
+    """
+    x, w = np.asarray(x), np.asarray(w)
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    sh, sw = pair(stride, "stride", "conv2d_reference")
+    dh, dw = pair(dilation, "dilation", "conv2d_reference")
+    n_batch, _, h, wid = x.shape
+    n_out, cg, kh, kw = w.shape
+    (pt, pb), (pl, pr) = _reference_padding(padding, (kh, kw), (dh, dw))
+    xpad = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    oh = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (wid + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    out_per_group = n_out // groups
+    y = np.zeros((n_batch, n_out, oh, ow), dtype=np.result_type(x, w))
+    for n in range(n_batch):
+        for o in range(n_out):
+            g = o // out_per_group
+            for i in range(oh):
+                for j in range(ow):
+                    total = 0.0
+                    for c in range(cg):
+                        for a in range(kh):
+                            for e in range(kw):
+                                total += (xpad[n, g * cg + c, i * sh + a * dh, j * sw + e * dw]
+                                          * w[o, c, a, e])
+                    y[n, o, i, j] = total + (0.0 if b is None else b[o])
+    return y[0] if unbatched else y
+
+
+def conv_transpose2d_reference(x, w, b=None, stride=1, padding=0, output_padding=0,
+                               groups=1, dilation=1):
+    """conv_transpose2d by explicit loops: every input pixel stamps the kernel onto the output.
+
+    ``full[n, g*Cog + co, i*SH + kh*DH, j*SW + kw*DW] += x[n, ci, i, j] * w[ci, co, kh, kw]``
+    for input channel ci of group g = ci // (C_in/G); the output is ``full`` with the
+    padding cut off (and output_padding zero rows/columns added at the bottom/right).
+
+    Example:
+        >>> import numpy as np
+        >>> conv_transpose2d_reference(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)))[0, 0].tolist()
+        [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+    """
+    x, w = np.asarray(x), np.asarray(w)
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    sh, sw = pair(stride, "stride", "conv_transpose2d_reference")
+    dh, dw = pair(dilation, "dilation", "conv_transpose2d_reference")
+    ph, pw = pair(padding, "padding", "conv_transpose2d_reference")
+    oph, opw = pair(output_padding, "output_padding", "conv_transpose2d_reference")
+    n_batch, n_in, h, wid = x.shape
+    _, cog, kh, kw = w.shape
+    in_per_group = n_in // groups
+    full = np.zeros((n_batch, cog * groups, (h - 1) * sh + dh * (kh - 1) + 1 + oph,
+                     (wid - 1) * sw + dw * (kw - 1) + 1 + opw), dtype=np.result_type(x, w))
+    for n in range(n_batch):
+        for ci in range(n_in):
+            g = ci // in_per_group
+            for i in range(h):
+                for j in range(wid):
+                    for co in range(cog):
+                        for a in range(kh):
+                            for e in range(kw):
+                                full[n, g * cog + co, i * sh + a * dh, j * sw + e * dw] += (
+                                    x[n, ci, i, j] * w[ci, co, a, e])
+    y = full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
+    if b is not None:
+        y = y + np.asarray(b).reshape(1, -1, 1, 1)
+    return y[0] if unbatched else y

@@ -1,1 +1,572 @@
-__all__ = []  # being written
+"""Pooling: max and average over sliding windows, and their adaptive versions.
+
+Notation as in :mod:`.im2col`: x is (N, C, H, W), windows are KH x KW taps DH/DW apart,
+moved by SH/SW, over an input padded by PT, PB, PL, PR; the output is (N, C, OH, OW).
+
+Every windowed op here loops over the KH*KW kernel *taps*, never over pixels: tap
+(kh, kw) of all windows at once is one strided slice of the padded input, the same
+shape as the output (``xpad[:, :, kh*DH : ... : SH, kw*DW : ... : SW]``). So a 2x2
+max pool is the element-wise maximum of four slices, and its backward adds the
+gradient back through the same four slices.
+
+* max pool: y = max over taps; the winning tap of each window is kept (one byte per
+  output) so that backward sends the gradient only there; ties go to the first tap,
+  in row-major order, as in PyTorch.
+* average pool: y = (sum over taps) / divisor; backward spreads g / divisor evenly.
+* adaptive pools choose the windows from the output size: output row i pools input rows
+  ``floor(i*H/OH) .. ceil((i+1)*H/OH) - 1`` (windows of varying size that may overlap).
+  Adaptive average pooling is then two small matrix products, ``A_h @ x @ A_w^T``;
+  adaptive max pooling takes the maximum along W, then along H.
+
+Each op keeps a loop reference (``max_pool2d_reference`` ...) for tests and lectures.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...autograd.function import Function
+from ...autograd.grad_mode import is_grad_enabled
+from ...backend import array_module
+from ...tensor import Tensor
+from .im2col import output_hw, pad_hw, pair, tap_slices
+
+__all__ = [
+    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
+    "max_pool2d_reference", "avg_pool2d_reference", "adaptive_avg_pool2d_reference",
+    "adaptive_max_pool2d_reference",
+]
+
+
+# ---------------------------------------------------------------------- helpers
+def _check_input(op: str, x) -> None:
+    if x.ndim not in (3, 4):
+        raise ValueError(
+            f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
+            f"{tuple(x.shape)}")
+
+
+def _as_4d(x):
+    """(C, H, W) -> (1, C, H, W); 4-D inputs unchanged."""
+    return x[None] if x.ndim == 3 else x
+
+
+def _pool_geometry(op, shape, kernel_size, stride, padding, dilation, ceil_mode, pad_limit):
+    """Check a pooling's arguments; return kernel, stride, padding pairs, dilation, out_hw.
+
+    ``pad_limit(k, d)`` is the largest padding allowed for a kernel k with dilation d.
+    """
+    kernel = pair(kernel_size, "kernel_size", op)
+    # stride=None (or PyTorch's stride=[]) means stride = kernel_size
+    stride = kernel if stride is None or stride == [] or stride == () else pair(
+        stride, "stride", op)
+    padding = pair(padding, "padding", op)
+    dilation = pair(dilation, "dilation", op)
+    for name, value in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
+        if min(value) < 1:
+            raise ValueError(f"{op}: {name} must be positive, got {value}")
+    if min(padding) < 0:
+        raise ValueError(f"{op}: padding must be non-negative, got {padding}")
+    limit = tuple(pad_limit(k, d) for k, d in zip(kernel, dilation))
+    if padding[0] > limit[0] or padding[1] > limit[1]:
+        raise ValueError(
+            f"{op}: padding {padding} should be at most half of the (dilated) kernel size "
+            f"{kernel}, i.e. at most {limit}")
+    pads = ((padding[0], padding[0]), (padding[1], padding[1]))
+    out_hw = output_hw(op, tuple(shape[-2:]), kernel, stride, pads, dilation, ceil_mode)
+    return kernel, stride, pads, dilation, out_hw
+
+
+def _ceil_extra(hw, kernel, stride, pads, dilation, out_hw) -> tuple:
+    """Rows/columns that ceil_mode's last window reaches beyond the bottom/right padding."""
+    return tuple(
+        max(0, (o - 1) * s + d * (k - 1) + 1 - (n + p[0] + p[1]))
+        for n, k, s, p, d, o in zip(hw, kernel, stride, pads, dilation, out_hw))
+
+
+def _taps_disjoint(kernel, stride, dilation) -> bool:
+    """True when no two taps of any windows read the same pixel (e.g. 2x2 stride 2)."""
+    return all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+
+
+def _lowest(dtype):
+    """The padding value that never wins a max: -inf (or the smallest integer)."""
+    dtype = np.dtype(dtype)
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _spread(g, g_taps, in_shape, kernel, stride, pads, dilation, out_hw, extra):
+    """The adjoint of reading taps: add each tap's gradient back onto the slice it read.
+
+    ``g_taps(j)`` gives the gradient (N, C, OH, OW) that tap j passes back (``g`` is the
+    output gradient, for its device and dtype). Returns dL/dx (N, C, H, W).
+    """
+    xp = array_module(g)
+    n, c, h, w = in_shape
+    (pt, pb), (pl, pr) = pads
+    gx = xp.zeros((n, c, h + pt + pb + extra[0], w + pl + pr + extra[1]), dtype=g.dtype)
+    disjoint = _taps_disjoint(kernel, stride, dilation)
+    for j, (_, _, rows, cols) in enumerate(tap_slices(kernel, stride, dilation, out_hw)):
+        if disjoint:  # each input pixel is read by at most one tap: plain writes
+            gx[:, :, rows, cols] = g_taps(j)
+        else:
+            gx[:, :, rows, cols] += g_taps(j)
+    return gx[:, :, pt:pt + h, pl:pl + w]
+
+
+# ------------------------------------------------------------------- max pooling
+class MaxPooling2d(Function):
+    """y = the maximum of each window; backward routes g to the winning tap."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, pads, dilation, out_hw, extras):
+        xp = array_module(x)
+        unbatched = x.ndim == 3
+        x = _as_4d(x)
+        extra = _ceil_extra(x.shape[2:], kernel, stride, pads, dilation, out_hw)
+        xpad = pad_hw(x, pads, _lowest(x.dtype), extra)
+        keep_winner = (ctx.needs_input_grad[0] and is_grad_enabled()) or extras is not None
+        n_taps = kernel[0] * kernel[1]
+        best = winner = None
+        for j, (_, _, rows, cols) in enumerate(tap_slices(kernel, stride, dilation, out_hw)):
+            v = xpad[:, :, rows, cols]
+            if best is None:
+                best = v.copy()
+                if keep_winner:
+                    winner = xp.zeros(best.shape, dtype=np.uint8 if n_taps <= 256 else np.int32)
+                continue
+            if keep_winner:
+                xp.copyto(winner, j, where=v > best)  # strictly greater: ties keep the first
+            xp.maximum(best, v, out=best)  # (maximum also carries NaNs through)
+        if extras is not None:
+            extras["indices"] = _flat_indices(winner, x.shape, kernel, stride, pads, dilation)
+            if unbatched:
+                extras["indices"] = extras["indices"][0]
+        ctx.save_for_backward(winner)
+        ctx.geometry = (x.shape, kernel, stride, pads, dilation, out_hw, extra, unbatched)
+        return best[0] if unbatched else best
+
+    @staticmethod
+    def backward(ctx, g):
+        (winner,) = ctx.saved_tensors
+        in_shape, kernel, stride, pads, dilation, out_hw, extra, unbatched = ctx.geometry
+        g = _as_4d(g)
+        zero = g.dtype.type(0)
+        gx = _spread(g, lambda j: array_module(g).where(winner == j, g, zero), in_shape,
+                     kernel, stride, pads, dilation, out_hw, extra)
+        return (gx[0] if unbatched else gx,) + (None,) * 6
+
+
+def _flat_indices(winner, in_shape, kernel, stride, pads, dilation):
+    """The winning taps as PyTorch's indices: ``row * W + col`` within each (H, W) plane."""
+    xp = array_module(winner)
+    h_in, w_in = in_shape[2:]
+    oh, ow = winner.shape[2:]
+    kh, kw = xp.divmod(winner.astype(np.int64), kernel[1])
+    rows = xp.arange(oh).reshape(oh, 1) * stride[0] + kh * dilation[0] - pads[0][0]
+    cols = xp.arange(ow) * stride[1] + kw * dilation[1] - pads[1][0]
+    return rows * w_in + cols
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling: the largest value of each KH x KW window.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W) tensor.
+        kernel_size: int or (KH, KW).
+        stride: int or (SH, SW); default ``kernel_size`` (windows side by side).
+        padding: int or (PH, PW), implicit -inf on both sides; at most half the kernel.
+        dilation: int or (DH, DW), spacing of the taps inside a window.
+        ceil_mode: round the output size up, keeping a last partial window (if it starts
+            inside the input or the left padding).
+        return_indices: also return, for each output, the position of its maximum as a
+            flat index ``row * W + col`` into its input plane (int64, for max_unpool).
+
+    Shape:
+        (N, C, H, W) -> (N, C, OH, OW), ``OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1``
+        (``ceil`` with ceil_mode).
+
+    Example:
+        >>> import minidl
+        >>> x = minidl.tensor([[[[1., 2., 5., 0.], [3., 4., 1., 1.]]]])
+        >>> y, idx = max_pool2d(x, 2, return_indices=True)
+        >>> y.tolist(), idx.tolist()
+        ([[[[4.0, 5.0]]]], [[[[5, 2]]]])
+    """
+    op = "max_pool2d"
+    _check_input(op, input)
+    kernel, stride, pads, dilation, out_hw = _pool_geometry(
+        op, input.shape, kernel_size, stride, padding, dilation, ceil_mode,
+        lambda k, d: (d * (k - 1) + 1) // 2)
+    extras = {} if return_indices else None
+    y = MaxPooling2d.apply(input, kernel, stride, pads, dilation, out_hw, extras)
+    if return_indices:
+        return y, Tensor._wrap(extras["indices"])
+    return y
+
+
+# --------------------------------------------------------------- average pooling
+def _avg_divisor(hw, kernel, stride, pads, out_hw, count_include_pad, divisor_override):
+    """1 / (the number each window sum is divided by), a number or an (OH, OW) array.
+
+    PyTorch's rule: a window counts its padding (when ``count_include_pad``) but never the
+    part that ceil_mode lets run past the padding.
+    """
+    if divisor_override:
+        return 1.0 / divisor_override
+    counts = []
+    for n, k, s, (p, _), o in zip(hw, kernel, stride, pads, out_hw):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, n)
+        counts.append(end - start)
+    divisor = np.outer(counts[0], counts[1])
+    if (divisor == divisor.flat[0]).all():
+        return 1.0 / float(divisor.flat[0])
+    return 1.0 / divisor
+
+
+class AvgPooling2d(Function):
+    """y = (sum of each window) / divisor; backward spreads g / divisor over the window."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, pads, out_hw, inv_divisor):
+        xp = array_module(x)
+        unbatched = x.ndim == 3
+        x = _as_4d(x)
+        if not isinstance(inv_divisor, float):
+            inv_divisor = xp.asarray(inv_divisor, dtype=x.dtype)
+        ctx.geometry = (x.shape, kernel, stride, pads, out_hw, inv_divisor, unbatched)
+        if _is_global(x.shape, kernel, pads, out_hw):  # one window over the whole plane
+            y = x.sum(axis=(2, 3), keepdims=True)
+        else:
+            extra = _ceil_extra(x.shape[2:], kernel, stride, pads, (1, 1), out_hw)
+            xpad = pad_hw(x, pads, 0, extra)
+            y = None
+            for _, _, rows, cols in tap_slices(kernel, stride, (1, 1), out_hw):
+                if y is None:
+                    y = xpad[:, :, rows, cols].copy()
+                else:
+                    y += xpad[:, :, rows, cols]
+        y *= inv_divisor
+        return y[0] if unbatched else y
+
+    @staticmethod
+    def backward(ctx, g):
+        in_shape, kernel, stride, pads, out_hw, inv_divisor, unbatched = ctx.geometry
+        xp = array_module(g)
+        g = _as_4d(g) * inv_divisor
+        if _is_global(in_shape, kernel, pads, out_hw):
+            gx = xp.empty(in_shape, dtype=g.dtype)
+            gx[...] = g  # broadcast over the plane
+        else:
+            extra = _ceil_extra(in_shape[2:], kernel, stride, pads, (1, 1), out_hw)
+            gx = _spread(g, lambda j: g, in_shape, kernel, stride, pads, (1, 1), out_hw, extra)
+        return (gx[0] if unbatched else gx,) + (None,) * 5
+
+
+def _is_global(in_shape, kernel, pads, out_hw) -> bool:
+    return (tuple(out_hw) == (1, 1) and tuple(kernel) == tuple(in_shape[2:])
+            and pads == ((0, 0), (0, 0)))
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """2-D average pooling: the mean of each KH x KW window.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W) tensor.
+        kernel_size: int or (KH, KW).
+        stride: int or (SH, SW); default ``kernel_size``.
+        padding: int or (PH, PW) zeros on both sides; at most half the kernel.
+        ceil_mode: round the output size up (see :func:`max_pool2d`).
+        count_include_pad: count the padding zeros in the divisor (default True); when
+            False a window is divided by the number of real input pixels it covers.
+        divisor_override: divide every window sum by this number instead.
+
+    Shape:
+        (N, C, H, W) -> (N, C, OH, OW), ``OH = floor((H + 2*PH - KH) / SH) + 1``.
+
+    Example:
+        >>> import minidl
+        >>> x = minidl.tensor([[[[1., 2., 5., 0.], [3., 4., 1., 1.]]]])
+        >>> avg_pool2d(x, 2).tolist()
+        [[[[2.5, 1.75]]]]
+    """
+    op = "avg_pool2d"
+    _check_input(op, input)
+    kernel, stride, pads, _, out_hw = _pool_geometry(
+        op, input.shape, kernel_size, stride, padding, 1, ceil_mode, lambda k, d: k // 2)
+    if divisor_override is not None and divisor_override <= 0:
+        raise ValueError(f"{op}: divisor_override must be positive, got {divisor_override}")
+    inv_divisor = _avg_divisor(input.shape[-2:], kernel, stride, pads, out_hw,
+                               count_include_pad, divisor_override)
+    return AvgPooling2d.apply(input, kernel, stride, pads, out_hw, inv_divisor)
+
+
+# -------------------------------------------------------------- adaptive pooling
+def _adaptive_size(op: str, shape, output_size) -> tuple:
+    """(OH, OW) from an int, a pair, or a pair with None (keep that input size)."""
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size, output_size)
+    if not isinstance(output_size, (tuple, list)) or len(output_size) != 2:
+        raise TypeError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    out = tuple(int(n) if o is None else o for o, n in zip(output_size, shape[-2:]))
+    if not all(isinstance(o, (int, np.integer)) and o >= 1 for o in out):
+        raise ValueError(f"{op}: output_size must hold positive ints, got {output_size!r}")
+    return tuple(int(o) for o in out)
+
+
+def adaptive_windows(size: int, out: int) -> list:
+    """The [start, end) ranges that adaptive pooling uses along one axis.
+
+    Example:
+        >>> adaptive_windows(5, 3)      # they overlap when 5 is not a multiple of 3
+        [(0, 2), (1, 4), (3, 5)]
+    """
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+def _averaging_matrix(size: int, out: int):
+    """A (out, size) matrix whose row i averages the rows of window i."""
+    a = np.zeros((out, size))
+    for i, (start, end) in enumerate(adaptive_windows(size, out)):
+        a[i, start:end] = 1.0 / (end - start)
+    return a
+
+
+class AdaptiveAvgPooling2d(Function):
+    """y = A_h @ x @ A_w^T, each row of A averaging one window; dL/dx = A_h^T @ g @ A_w."""
+
+    @staticmethod
+    def forward(ctx, x, out_hw):
+        xp = array_module(x)
+        a_h = xp.asarray(_averaging_matrix(x.shape[-2], out_hw[0]), dtype=x.dtype)
+        a_w = xp.asarray(_averaging_matrix(x.shape[-1], out_hw[1]), dtype=x.dtype)
+        ctx.matrices = (a_h, a_w)
+        return xp.matmul(a_h, xp.matmul(x, a_w.T))
+
+    @staticmethod
+    def backward(ctx, g):
+        a_h, a_w = ctx.matrices
+        xp = array_module(g)
+        return xp.matmul(a_h.T, xp.matmul(g, a_w)), None
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a given output size, whatever the input size.
+
+    Output pixel (i, j) averages input rows ``floor(i*H/OH) .. ceil((i+1)*H/OH) - 1`` and the
+    same for columns. ``output_size=1`` is global average pooling (ResNet's head).
+
+    Args:
+        input: (N, C, H, W) or (C, H, W) tensor.
+        output_size: int or (OH, OW); None in a place keeps that input size.
+
+    Shape:
+        (N, C, H, W) -> (N, C, OH, OW)
+
+    Example:
+        >>> import minidl
+        >>> adaptive_avg_pool2d(minidl.ones(2, 3, 7, 5), 1).shape
+        (2, 3, 1, 1)
+        >>> adaptive_avg_pool2d(minidl.arange(5.0).reshape(1, 1, 5), (1, 3)).tolist()
+        [[[0.5, 2.0, 3.5]]]
+    """
+    op = "adaptive_avg_pool2d"
+    _check_input(op, input)
+    h, w = input.shape[-2:]
+    oh, ow = _adaptive_size(op, input.shape, output_size)
+    if h % oh == 0 and w % ow == 0:  # equal, side-by-side windows: a plain average pool
+        return avg_pool2d(input, (h // oh, w // ow))
+    return AdaptiveAvgPooling2d.apply(input, (oh, ow))
+
+
+class AdaptiveMaxPooling2d(Function):
+    """y = the maximum of each adaptive window, taken along W and then along H.
+
+    The maximum over a rectangle is the maximum over its rows of the row maxima; keeping
+    the winning column of every row maximum, then the winning row, locates the maximum
+    (the first one in row-major order, as in PyTorch).
+    """
+
+    @staticmethod
+    def forward(ctx, x, out_hw, extras):
+        unbatched = x.ndim == 3
+        x = _as_4d(x)
+        rows_max, win_w = _max_along(x, 3, adaptive_windows(x.shape[3], out_hw[1]))
+        y, win_h = _max_along(rows_max, 2, adaptive_windows(x.shape[2], out_hw[0]))
+        # the column of the winner, read from the winning row
+        win_col = array_module(x).take_along_axis(win_w, win_h, axis=2)
+        if extras is not None:
+            idx = win_h.astype(np.int64) * x.shape[3] + win_col
+            extras["indices"] = idx[0] if unbatched else idx
+        ctx.save_for_backward(win_h, win_col)
+        ctx.geometry = (x.shape, unbatched)
+        return y[0] if unbatched else y
+
+    @staticmethod
+    def backward(ctx, g):
+        win_h, win_col = ctx.saved_tensors
+        in_shape, unbatched = ctx.geometry
+        xp = array_module(g)
+        g = _as_4d(g)
+        n, c, h, w = in_shape
+        # send each g to (win_h, win_col) of its plane; windows may share a winner: add
+        flat = (xp.arange(n * c).reshape(n, c, 1, 1) * (h * w) + win_h * w + win_col).ravel()
+        gx = xp.bincount(flat, weights=g.ravel(), minlength=n * c * h * w)
+        gx = gx.astype(g.dtype, copy=False).reshape(in_shape)
+        return gx[0] if unbatched else gx, None, None
+
+
+def _max_along(x, axis: int, windows: list):
+    """Max over the given [start, end) windows along ``axis``: (values, winning positions)."""
+    xp = array_module(x)
+    values, winners = [], []
+    for start, end in windows:
+        seg = x[:, :, start:end] if axis == 2 else x[:, :, :, start:end]
+        values.append(seg.max(axis=axis, keepdims=True))
+        winners.append(seg.argmax(axis=axis).reshape(values[-1].shape) + start)
+    return xp.concatenate(values, axis=axis), xp.concatenate(winners, axis=axis)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a given output size, with the windows of :func:`adaptive_avg_pool2d`.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W) tensor.
+        output_size: int or (OH, OW); None in a place keeps that input size.
+        return_indices: also return the flat index ``row * W + col`` of each maximum.
+
+    Shape:
+        (N, C, H, W) -> (N, C, OH, OW)
+
+    Example:
+        >>> import minidl
+        >>> x = minidl.tensor([[[1., 5., 2., 0., 3.]]])
+        >>> adaptive_max_pool2d(x, (1, 3)).tolist()
+        [[[5.0, 5.0, 3.0]]]
+    """
+    op = "adaptive_max_pool2d"
+    _check_input(op, input)
+    h, w = input.shape[-2:]
+    oh, ow = _adaptive_size(op, input.shape, output_size)
+    if h % oh == 0 and w % ow == 0:  # equal, side-by-side windows: a plain max pool
+        return max_pool2d(input, (h // oh, w // ow), return_indices=return_indices)
+    extras = {} if return_indices else None
+    y = AdaptiveMaxPooling2d.apply(input, (oh, ow), extras)
+    if return_indices:
+        return y, Tensor._wrap(extras["indices"])
+    return y
+
+
+# ------------------------------------------------------------------- references
+def max_pool2d_reference(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                         return_indices=False):
+    """max_pool2d by explicit loops over every window and tap (NumPy arrays; for tests).
+
+    ``y[n, c, i, j] = max over (a, e) of x[n, c, i*SH + a*DH - PH, j*SW + e*DW - PW]``,
+    skipping taps that fall in the padding.
+    """
+    x = np.asarray(x)
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    kh, kw = pair(kernel_size, "kernel_size", "max_pool2d_reference")
+    sh, sw = (kh, kw) if stride is None else pair(stride, "stride", "max_pool2d_reference")
+    ph, pw = pair(padding, "padding", "max_pool2d_reference")
+    dh, dw = pair(dilation, "dilation", "max_pool2d_reference")
+    n_batch, n_chan, h, w = x.shape
+    oh = _reference_out(h, kh, sh, ph, dh, ceil_mode)
+    ow = _reference_out(w, kw, sw, pw, dw, ceil_mode)
+    y = np.full((n_batch, n_chan, oh, ow), -np.inf, dtype=x.dtype)
+    idx = np.zeros((n_batch, n_chan, oh, ow), dtype=np.int64)
+    for n in range(n_batch):
+        for c in range(n_chan):
+            for i in range(oh):
+                for j in range(ow):
+                    for a in range(kh):
+                        for e in range(kw):
+                            r, q = i * sh + a * dh - ph, j * sw + e * dw - pw
+                            if 0 <= r < h and 0 <= q < w and x[n, c, r, q] > y[n, c, i, j]:
+                                y[n, c, i, j] = x[n, c, r, q]
+                                idx[n, c, i, j] = r * w + q
+    if unbatched:
+        y, idx = y[0], idx[0]
+    return (y, idx) if return_indices else y
+
+
+def avg_pool2d_reference(x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                         count_include_pad=True, divisor_override=None):
+    """avg_pool2d by explicit loops: each window's sum over its real pixels / its divisor."""
+    x = np.asarray(x)
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    kh, kw = pair(kernel_size, "kernel_size", "avg_pool2d_reference")
+    sh, sw = (kh, kw) if stride is None else pair(stride, "stride", "avg_pool2d_reference")
+    ph, pw = pair(padding, "padding", "avg_pool2d_reference")
+    n_batch, n_chan, h, w = x.shape
+    oh = _reference_out(h, kh, sh, ph, 1, ceil_mode)
+    ow = _reference_out(w, kw, sw, pw, 1, ceil_mode)
+    y = np.zeros((n_batch, n_chan, oh, ow), dtype=x.dtype)
+    for i in range(oh):
+        for j in range(ow):
+            r0, q0 = i * sh - ph, j * sw - pw
+            r1, q1 = min(r0 + kh, h + ph), min(q0 + kw, w + pw)   # never past the padding
+            if divisor_override:
+                divisor = divisor_override
+            elif count_include_pad:
+                divisor = (r1 - r0) * (q1 - q0)
+            else:
+                divisor = (min(r1, h) - max(r0, 0)) * (min(q1, w) - max(q0, 0))
+            total = np.zeros((n_batch, n_chan), dtype=x.dtype)
+            for r in range(max(r0, 0), min(r1, h)):
+                for q in range(max(q0, 0), min(q1, w)):
+                    total += x[:, :, r, q]
+            y[:, :, i, j] = total / divisor
+    return y[0] if unbatched else y
+
+
+def _reference_out(size, k, s, p, d, ceil_mode):
+    """Output length by the formula, in floating point (a cross-check of the integer one)."""
+    out = (size + 2 * p - d * (k - 1) - 1) / s + 1
+    out = math.ceil(out) if ceil_mode else math.floor(out)
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def adaptive_avg_pool2d_reference(x, output_size):
+    """adaptive_avg_pool2d by loops over the output pixels and their windows."""
+    x = np.asarray(x)
+    oh, ow = _adaptive_size("adaptive_avg_pool2d_reference", x.shape, output_size)
+    h, w = x.shape[-2:]
+    y = np.zeros(x.shape[:-2] + (oh, ow), dtype=x.dtype)
+    for i in range(oh):
+        r0, r1 = math.floor(i * h / oh), math.ceil((i + 1) * h / oh)
+        for j in range(ow):
+            q0, q1 = math.floor(j * w / ow), math.ceil((j + 1) * w / ow)
+            y[..., i, j] = x[..., r0:r1, q0:q1].mean(axis=(-2, -1))
+    return y
+
+
+def adaptive_max_pool2d_reference(x, output_size, return_indices=False):
+    """adaptive_max_pool2d by loops over the output pixels and their windows."""
+    x = np.asarray(x)
+    oh, ow = _adaptive_size("adaptive_max_pool2d_reference", x.shape, output_size)
+    h, w = x.shape[-2:]
+    y = np.zeros(x.shape[:-2] + (oh, ow), dtype=x.dtype)
+    idx = np.zeros(x.shape[:-2] + (oh, ow), dtype=np.int64)
+    for i in range(oh):
+        r0, r1 = math.floor(i * h / oh), math.ceil((i + 1) * h / oh)
+        for j in range(ow):
+            q0, q1 = math.floor(j * w / ow), math.ceil((j + 1) * w / ow)
+            window = x[..., r0:r1, q0:q1].reshape(x.shape[:-2] + (-1,))
+            best = window.argmax(axis=-1)          # the first maximum, row-major
+            y[..., i, j] = window.max(axis=-1)
+            idx[..., i, j] = (r0 + best // (q1 - q0)) * w + q0 + best % (q1 - q0)
+    return (y, idx) if return_indices else y
