@@ -600,7 +600,7 @@ class Tensor:
     def std(self, dim=None, unbiased=True, keepdim=False, **kwargs):
         return _ops.std(self, dim, unbiased, keepdim, **kwargs)
 
-    def logsumexp(self, dim, keepdim=False, **kwargs):
+    def logsumexp(self, dim=None, keepdim=False, **kwargs):
         return _ops.logsumexp(self, dim, keepdim, **kwargs)
 
     def softmax(self, dim, **kwargs):

@@ -382,11 +382,15 @@ def var(x, dim=None, unbiased: bool = True, keepdim: bool = False, **kwargs):
         >>> var(x).item(), var(x, unbiased=False).item(), var(x, correction=0).item()
         (1.6666666..., 1.25, 1.25)
     """
+    return _var("var", x, dim, unbiased, keepdim, kwargs)
+
+
+def _var(op: str, x, dim, unbiased, keepdim, kwargs):
     x = ensure_tensor(x)
     if isinstance(dim, bool):  # var(x, False): the old positional ``unbiased``
         dim, unbiased = None, dim
-    correction = _correction("var", unbiased, kwargs)
-    axes, keepdim = _axes("var", x, dim, keepdim, kwargs)
+    correction = _correction(op, unbiased, kwargs)
+    axes, keepdim = _axes(op, x, dim, keepdim, kwargs)
     return Var.apply(x, axes, correction, keepdim)
 
 
@@ -400,7 +404,7 @@ def std(x, dim=None, unbiased: bool = True, keepdim: bool = False, **kwargs):
     """
     from .elementwise import sqrt  # noqa: PLC0415
 
-    return sqrt(var(x, dim, unbiased, keepdim, **kwargs))
+    return sqrt(_var("std", x, dim, unbiased, keepdim, kwargs))
 
 
 # ------------------------------------------------- logsumexp and the softmaxes
@@ -421,7 +425,10 @@ class LogSumExp(Function):
     def forward(ctx, x, axes, keepdim):
         xp = array_module(x)
         m = _stable_max(x, axes)
-        y = m + xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True))
+        total = xp.exp(x - m).sum(axis=axes, keepdims=True)
+        # total is 0 only when every x is -inf; then y = -inf, without log(0)'s warning
+        y = xp.where(total > 0, m + xp.log(xp.where(total > 0, total, 1)), -xp.inf)
+        y = y.astype(x.dtype, copy=False)
         ctx.save_for_backward(x, y)
         ctx.axes, ctx.keepdim = axes, keepdim
         return y if keepdim else y.reshape(_reduced_shape(x.shape, axes))
@@ -433,7 +440,7 @@ class LogSumExp(Function):
         return g * array_module(x).exp(x - y), None, None
 
 
-def logsumexp(x, dim, keepdim: bool = False, **kwargs):
+def logsumexp(x, dim=None, keepdim: bool = False, **kwargs):
     """log(sum(exp(x))) over ``dim``, without overflow for large x.
 
     Example:
@@ -442,7 +449,10 @@ def logsumexp(x, dim, keepdim: bool = False, **kwargs):
         10000.693...
     """
     x = ensure_tensor(x)
-    axes, keepdim = _axes("logsumexp", x, dim, keepdim, kwargs)
+    dim, keepdim = resolve_dim_kwargs("logsumexp", dim, keepdim, kwargs)
+    if dim is None:
+        raise TypeError("logsumexp: dim must be given (an int or a tuple of ints)")
+    axes, keepdim = _axes("logsumexp", x, dim, keepdim, {})
     return LogSumExp.apply(x, axes, keepdim)
 
 
