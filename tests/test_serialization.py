@@ -153,14 +153,14 @@ def test_any_supported_tree_roundtrips(tmp_path_factory, tree):
 
 
 # ------------------------------------------------------------ refusing to save
-def test_unsupported_object_names_where_it_was():
+def test_unsupported_object_names_where_it_was(tmp_path):
     class Model:
         def state_dict(self):
             return {}
 
     with pytest.raises(TypeError, match=r"Model at obj\['a'\]\[1\].*state_dict"):
-        minidl.save({"a": [1, Model()]}, "never-written.pt")
-    assert not os.path.exists("never-written.pt")
+        minidl.save({"a": [1, Model()]}, tmp_path / "never-written.pt")
+    assert os.listdir(tmp_path) == []
 
 
 def test_object_arrays_and_cycles_are_refused(tmp_path):
