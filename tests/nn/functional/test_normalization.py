@@ -1,13 +1,22 @@
 """batch_norm, layer_norm, group_norm, instance_norm: values against NumPy formulas,
 gradients against central differences (float64), running statistics, errors, PyTorch parity."""
+import doctest
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 import minidl.nn.functional as F
 from minidl.autograd import gradcheck
+import minidl.nn.functional.normalization as functional_normalization_module
+
+
+def test_docstring_examples():
+    result = doctest.testmod(functional_normalization_module)
+    assert result.attempted > 0 and result.failed == 0
+
 
 # ----------------------------------------------------------------- strategies
 seeds = st.integers(0, 2**32 - 1)

@@ -1,5 +1,6 @@
 """pad, interpolate, affine_grid, grid_sample, one_hot, pixel_shuffle: values against NumPy
 and loop references, gradients against central differences (float64), PyTorch parity."""
+import doctest
 import math
 
 import numpy as np
@@ -11,6 +12,13 @@ import minidl
 import minidl.nn.functional as F
 from minidl.autograd import gradcheck
 from minidl.nn.functional.sampling import grid_sample_reference, interpolate_reference
+import minidl.nn.functional.sampling as functional_sampling_module
+
+
+def test_docstring_examples():
+    result = doctest.testmod(functional_sampling_module)
+    assert result.attempted > 0 and result.failed == 0
+
 
 seeds = st.integers(0, 2**32 - 1)
 

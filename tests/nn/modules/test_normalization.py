@@ -1,6 +1,8 @@
 """BatchNorm1d/2d, LayerNorm, GroupNorm, InstanceNorm modules: running statistics over
 several steps against a NumPy transcription, train/eval behaviour, buffers, state_dict,
 errors naming the layer, and PyTorch parity."""
+import doctest
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -9,6 +11,12 @@ from hypothesis import strategies as st
 import minidl
 import minidl.nn as nn
 from minidl.autograd import gradcheck
+import minidl.nn.modules.normalization as modules_normalization_module
+
+
+def test_docstring_examples():
+    result = doctest.testmod(modules_normalization_module)
+    assert result.attempted > 0 and result.failed == 0
 
 
 class NumpyBatchNorm:

@@ -1,4 +1,6 @@
 """Upsample, UpsamplingNearest2d/Bilinear2d, PixelShuffle/Unshuffle and the padding layers."""
+import doctest
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -8,6 +10,12 @@ import minidl
 import minidl.nn as nn
 import minidl.nn.functional as F
 from minidl.autograd import gradcheck
+import minidl.nn.modules.sampling as modules_sampling_module
+
+
+def test_docstring_examples():
+    result = doctest.testmod(modules_sampling_module)
+    assert result.attempted > 0 and result.failed == 0
 
 
 @given(st.sampled_from(["nearest", "bilinear"]), st.sampled_from([1.5, 2.0, 3.0]),
