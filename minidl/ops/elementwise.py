@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np  # dtype constants and host-side shape arithmetic only
+
 from ..autograd.function import Function
 from .. import backend
 from ..backend import array_module
@@ -21,6 +23,9 @@ __all__ = [
     "clip", "where", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
     "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "cast", "to_device", "clone",
 ]
+
+
+_FLOAT32 = np.dtype(np.float32)
 
 
 def _erf(xp, x):
@@ -150,8 +155,10 @@ def _binary(fn, a, b):
     """
     if isinstance(a, Tensor):
         b = b if isinstance(b, Tensor) else _constant_like(b, a)
+        a = _float_for_python_float(a, b)
     elif isinstance(b, Tensor):
         a = _constant_like(a, b)
+        b = _float_for_python_float(b, a)
     else:
         a, b = Tensor(a), Tensor(b)
     try:
@@ -159,12 +166,19 @@ def _binary(fn, a, b):
     except ValueError as err:
         shape_a, shape_b = _shape_of(a), _shape_of(b)
         try:
-            import numpy as np  # host-side shape arithmetic only
             np.broadcast_shapes(shape_a, shape_b)
         except ValueError:
             raise ValueError(f"{fn.__name__.lower()}: operands could not be broadcast together: "
                              f"shapes {shape_a} and {shape_b}") from err
         raise
+
+
+def _float_for_python_float(t: Tensor, other) -> Tensor:
+    """An integer tensor meeting a Python float becomes float32, as in PyTorch
+    (NumPy would make float64 of it)."""
+    if isinstance(other, float) and t.dtype.kind in "iub":
+        return cast(t, _FLOAT32)
+    return t
 
 
 def _shape_of(value) -> tuple:
