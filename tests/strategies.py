@@ -151,3 +151,65 @@ def class_weights(n_classes: int):
 def probabilities(shape, axis: int = 1):
     """float64 arrays of ``shape`` whose entries along ``axis`` are positive and sum to 1."""
     return arrays(shape, 0.05, 1.0).map(lambda a: a / a.sum(axis=axis, keepdims=True))
+
+
+# =============================================================================
+# Convolution and pooling geometries (nn.functional.conv / pooling)
+# =============================================================================
+#
+# Small on purpose: a gradcheck perturbs every element of every input, so a
+# geometry keeps N*C*H*W to a few hundred elements at most.
+
+
+@st.composite
+def conv2d_geometries(draw, max_batch: int = 2, max_channels: int = 4, max_side: int = 7,
+                      max_kernel: int = 3, max_stride: int = 3, max_padding: int = 2,
+                      max_dilation: int = 2, max_groups: int = 2):
+    """A valid conv2d setting as a dict: input/weight shapes and the keyword arguments.
+
+    Keys: ``x`` (N, C, H, W), ``w`` (O, C/groups, KH, KW), ``stride``, ``padding``,
+    ``dilation`` (pairs) and ``groups``; groups is 1, 2 or C (depthwise), and every
+    input is at least as large as the padded, dilated kernel needs.
+    """
+    kind = draw(st.sampled_from(["plain", "grouped", "depthwise"]))
+    if kind == "plain":
+        groups, per_group = 1, draw(st.integers(1, max_channels))
+    elif kind == "grouped":
+        groups, per_group = max_groups, draw(st.integers(1, max(1, max_channels // max_groups)))
+    else:
+        groups, per_group = draw(st.integers(1, max_channels)), 1
+    c = groups * per_group
+    out_per_group = draw(st.integers(1, max(1, max_channels // groups)))
+    n = draw(st.integers(1, max_batch))
+    kernel = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
+    stride = (draw(st.integers(1, max_stride)), draw(st.integers(1, max_stride)))
+    padding = (draw(st.integers(0, max_padding)), draw(st.integers(0, max_padding)))
+    dilation = (draw(st.integers(1, max_dilation)), draw(st.integers(1, max_dilation)))
+    side_cap = max_side if n * c <= 4 else min(max_side, 5)
+    sides = []
+    for k, p, d in zip(kernel, padding, dilation):
+        smallest = max(1, d * (k - 1) + 1 - 2 * p)
+        sides.append(draw(st.integers(min(smallest, side_cap), max(smallest, side_cap))))
+    return {"x": (n, c, *sides), "w": (groups * out_per_group, per_group, *kernel),
+            "stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+
+
+@st.composite
+def pool2d_geometries(draw, max_batch: int = 2, max_channels: int = 3, max_side: int = 7,
+                      max_kernel: int = 3, max_stride: int = 3, max_dilation: int = 2,
+                      dilation: bool = True):
+    """A valid pooling setting as a dict: ``x`` shape, ``kernel_size``, ``stride``,
+    ``padding`` (at most half the kernel), ``dilation`` and ``ceil_mode``."""
+    n = draw(st.integers(1, max_batch))
+    c = draw(st.integers(1, max_channels))
+    kernel = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
+    stride = (draw(st.integers(1, max_stride)), draw(st.integers(1, max_stride)))
+    dil = ((draw(st.integers(1, max_dilation)), draw(st.integers(1, max_dilation)))
+           if dilation else (1, 1))
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    sides = []
+    for k, p, d in zip(kernel, padding, dil):
+        smallest = max(1, d * (k - 1) + 1 - 2 * p)
+        sides.append(draw(st.integers(smallest, max(smallest, max_side))))
+    return {"x": (n, c, *sides), "kernel_size": kernel, "stride": stride, "padding": padding,
+            "dilation": dil, "ceil_mode": draw(st.booleans())}

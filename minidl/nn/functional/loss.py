@@ -465,8 +465,9 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, t):
         xp = array_module(x)
-        log_x = xp.maximum(xp.log(x), -100)
-        log_1mx = xp.maximum(xp.log(1 - x), -100)
+        with np.errstate(divide="ignore"):  # log(0) = -inf is expected here, then clamped
+            log_x = xp.maximum(xp.log(x), -100)
+            log_1mx = xp.maximum(xp.log(1 - x), -100)
         ctx.save_for_backward(x, t, log_x, log_1mx)
         return -(t * log_x + (1 - t) * log_1mx)
 
