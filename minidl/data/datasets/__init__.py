@@ -1,0 +1,20 @@
+"""Ready-made datasets.
+
+* :class:`CIFAR10`: the official binary or Python distribution of CIFAR-10;
+* :class:`FashionMNIST`: the IDX files (gzipped or not), also found in Debian's package;
+* :class:`ImageFolder`: one sub-folder of images per class;
+* :class:`SyntheticShapes`: a generated 10-class stand-in for CIFAR-10 that needs no download.
+
+Data live under ``root`` when given, else ``$MINIDL_DATA``, else ``~/.cache/minidl``
+(:func:`default_root`).
+"""
+from ._download import (DownloadError, check_md5, default_root, download_url,
+                        extract_archive)
+from .cifar10 import CIFAR10
+from .fashion_mnist import FashionMNIST
+from .image_folder import ImageFolder, default_loader, find_classes
+from .synthetic import SyntheticShapes
+
+__all__ = ["CIFAR10", "FashionMNIST", "ImageFolder", "SyntheticShapes", "default_root",
+           "download_url", "check_md5", "extract_archive", "DownloadError", "default_loader",
+           "find_classes"]
