@@ -1,13 +1,17 @@
 """``minidl.utils``: helpers around training: metrics, progress bars, run logs, plots.
 
+``minidl.utils.data`` is :mod:`minidl.data` under PyTorch's name.
+
 Example:
     >>> import numpy as np
     >>> from minidl.utils import accuracy
     >>> accuracy(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 0]))
     0.5
 """
-from . import logger, metrics, progress
+from . import data
+from . import logger, metrics, plotting, progress
 from .logger import RunLogger, format_epoch_summary, read_metrics
 from .metrics import (AverageMeter, RunningAverage, accuracy, confusion_matrix, iou_per_class,
                       mae, mean_iou, rmse, topk_accuracy)
+from .plotting import make_grid, plot_curves, plot_lr, save_image_grid
 from .progress import ProgressBar
