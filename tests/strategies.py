@@ -213,3 +213,53 @@ def pool2d_geometries(draw, max_batch: int = 2, max_channels: int = 3, max_side:
         sides.append(draw(st.integers(smallest, max(smallest, max_side))))
     return {"x": (n, c, *sides), "kernel_size": kernel, "stride": stride, "padding": padding,
             "dilation": dil, "ceil_mode": draw(st.booleans())}
+
+
+# =============================================================================
+# Normalization and sampling (nn.functional.normalization / sampling)
+# =============================================================================
+
+
+@st.composite
+def channel_shapes(draw, min_spatial: int = 0, max_spatial: int = 2, max_elements: int = 48):
+    """(N, C, *spatial) shapes for batch norm: at least 2 values per channel, few in all."""
+    n = draw(st.integers(1, 3))
+    c = draw(st.integers(1, 3))
+    spatial = tuple(draw(st.lists(st.integers(1, 3), min_size=min_spatial, max_size=max_spatial)))
+    shape = (n, c) + spatial
+    if n * _size(spatial) < 2:
+        shape = (n + 1, c) + spatial
+    if _size(shape) > max_elements:
+        shape = (2, c) + (1,) * len(spatial)
+    return shape
+
+
+# Fractions of a pixel at least 0.1 away from 0, 0.5 and 1: bilinear weights, the in-bounds
+# mask, border clamps and reflections all change slope at integers or half-integers.
+KINK_FREE_FRACTIONS = [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9]
+
+
+@st.composite
+def grid_sample_cases(draw, away_from_kinks: bool):
+    """(input shape (N, C, H, W), grid array (N, OH, OW, 2), align_corners) for grid_sample.
+
+    Grid points are drawn in pixel units (some outside the image) and normalised to [-1, 1]
+    with the align_corners convention drawn. With ``away_from_kinks`` every point is
+    0.1 pixel or more from an integer and from a half-integer, so that the output is smooth
+    in the grid there and a gradcheck with respect to the grid is meaningful.
+    """
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    h, w = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    oh, ow = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    align = draw(st.booleans())
+    count = n * oh * ow * 2
+    if away_from_kinks:
+        ints = draw(st.lists(st.integers(-2, 4), min_size=count, max_size=count))
+        fracs = draw(st.lists(st.sampled_from(KINK_FREE_FRACTIONS), min_size=count,
+                              max_size=count))
+        pixel = np.array(ints, dtype=np.float64) + np.array(fracs)
+    else:
+        pixel = np.array(draw(st.lists(st.floats(-2.0, 5.0), min_size=count, max_size=count)))
+    size = np.array([w, h] * (count // 2), dtype=np.float64)  # x runs along W, y along H
+    norm = pixel / (size - 1) * 2 - 1 if align else (2 * pixel + 1) / size - 1
+    return (n, c, h, w), norm.reshape(n, oh, ow, 2), align

@@ -1,0 +1,219 @@
+"""Pooling: values and indices against the loop references, gradients, ceil_mode, errors."""
+import doctest
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import minidl
+import minidl.nn.functional as F
+from minidl.autograd import gradcheck
+from minidl.nn.functional import pooling as pooling_module
+from minidl.nn.functional.pooling import (adaptive_avg_pool2d_reference,
+                                          adaptive_max_pool2d_reference, avg_pool2d_reference,
+                                          max_pool2d_reference)
+from tests.strategies import pool2d_geometries
+
+seeds = st.integers(0, 2**31 - 1)
+
+
+def _distinct(shape, seed):
+    """float64 values 0.05 apart, in random order: no ties, so max pooling is differentiable."""
+    n = int(np.prod(shape))
+    return (np.random.default_rng(seed).permutation(n) * 0.05 - n * 0.025).reshape(shape)
+
+
+def _t(a, grad=True):
+    return minidl.tensor(a, dtype=minidl.float64, requires_grad=grad)
+
+
+def test_docstring_examples():
+    result = doctest.testmod(pooling_module)
+    assert result.attempted > 0 and result.failed == 0
+
+
+# ------------------------------------------------------------------ max pool
+@given(geom=pool2d_geometries(), seed=seeds)
+@settings(max_examples=30)
+def test_max_pool2d_values_and_indices_match_reference(geom, seed):
+    x = np.random.default_rng(seed).standard_normal(geom["x"]).round(1)  # ties happen
+    kw = {k: v for k, v in geom.items() if k != "x"}
+    y, idx = F.max_pool2d(_t(x, False), **kw, return_indices=True)
+    ref, ref_idx = max_pool2d_reference(x, **kw, return_indices=True)
+    # with dilation a window can have all its taps in the padding; its index means nothing
+    assume(np.isfinite(ref).all())
+    np.testing.assert_array_equal(y.numpy(), ref)
+    np.testing.assert_array_equal(idx.numpy(), ref_idx)
+    assert idx.dtype == minidl.int64
+
+
+@given(geom=pool2d_geometries(), seed=seeds)
+@settings(max_examples=15)
+def test_max_pool2d_gradcheck(geom, seed):
+    kw = {k: v for k, v in geom.items() if k != "x"}
+    assert gradcheck(lambda t: F.max_pool2d(t, **kw), [_t(_distinct(geom["x"], seed))])
+
+
+def test_max_pool2d_ties_go_to_the_first_tap():
+    x = _t(np.zeros((1, 1, 4, 4)))
+    y, idx = F.max_pool2d(x, 2, return_indices=True)
+    np.testing.assert_array_equal(idx.numpy()[0, 0], [[0, 2], [8, 10]])
+    y.sum().backward()
+    expected = np.zeros((4, 4))
+    expected[::2, ::2] = 1
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], expected)
+
+
+def test_max_pool2d_overlapping_windows_add_gradients():
+    x = _t(np.array([[[[0.0, 1.0, 0.5, 0.2, 0.1]]]]))
+    F.max_pool2d(x, (1, 3), stride=1).sum().backward()   # every window's maximum is 1.0
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0, 0], [0, 2, 1, 0, 0])
+
+
+def test_max_pool2d_ceil_mode_rule():
+    x = _t(np.arange(25.0).reshape(1, 1, 5, 5), False)
+    assert F.max_pool2d(x, 2, ceil_mode=True).shape == (1, 1, 3, 3)
+    assert F.max_pool2d(x, 2).shape == (1, 1, 2, 2)
+    # a last window would start in the right padding: it is dropped
+    assert F.max_pool2d(_t(np.ones((1, 1, 5, 5)), False), 2, 2, 1, ceil_mode=True).shape == (1, 1, 3, 3)
+    assert F.max_pool2d(_t(np.ones((1, 1, 6, 6)), False), 3, 2, 1, ceil_mode=True).shape == (1, 1, 4, 4)
+    y = F.max_pool2d(x, 2, ceil_mode=True).numpy()[0, 0]
+    np.testing.assert_array_equal(y[-1], [21, 23, 24])
+
+
+def test_max_pool2d_return_indices_without_grad_and_unbatched():
+    x = minidl.randn(3, 6, 6)
+    with minidl.no_grad():
+        y, idx = F.max_pool2d(x, 3, 2, 1, return_indices=True)
+    assert y.shape == idx.shape == (3, 3, 3)
+    flat = x.numpy().reshape(3, -1)
+    np.testing.assert_array_equal(np.take_along_axis(flat, idx.numpy().reshape(3, -1), 1),
+                                  y.numpy().reshape(3, -1))
+
+
+def test_max_pool2d_float32_and_nan_propagates():
+    x = minidl.randn(2, 2, 4, 4)
+    assert F.max_pool2d(x, 2).dtype == minidl.float32
+    a = np.zeros((1, 1, 2, 2), np.float32)
+    a[0, 0, 1, 1] = np.nan
+    assert np.isnan(F.max_pool2d(minidl.tensor(a), 2).numpy()).all()
+
+
+# ------------------------------------------------------------------ avg pool
+@given(geom=pool2d_geometries(dilation=False), seed=seeds, include_pad=st.booleans(),
+       override=st.sampled_from([None, 2, 5]))
+@settings(max_examples=30)
+def test_avg_pool2d_matches_reference(geom, seed, include_pad, override):
+    x = np.random.default_rng(seed).standard_normal(geom["x"])
+    kw = {k: v for k, v in geom.items() if k not in ("x", "dilation")}
+    y = F.avg_pool2d(_t(x, False), **kw, count_include_pad=include_pad, divisor_override=override)
+    ref = avg_pool2d_reference(x, **kw, count_include_pad=include_pad, divisor_override=override)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
+
+
+@given(geom=pool2d_geometries(dilation=False), seed=seeds, include_pad=st.booleans())
+@settings(max_examples=15)
+def test_avg_pool2d_gradcheck(geom, seed, include_pad):
+    x = np.random.default_rng(seed).standard_normal(geom["x"])
+    kw = {k: v for k, v in geom.items() if k not in ("x", "dilation")}
+    assert gradcheck(lambda t: F.avg_pool2d(t, **kw, count_include_pad=include_pad), [_t(x)])
+
+
+def test_global_average_pool_is_the_mean():
+    x = _t(np.random.default_rng(0).standard_normal((2, 3, 4, 5)))
+    y = F.avg_pool2d(x, (4, 5))
+    np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy().mean(axis=(2, 3), keepdims=True))
+    assert gradcheck(lambda t: F.avg_pool2d(t, (4, 5)), [x])
+    assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, 1), [x])
+
+
+# ------------------------------------------------------------- adaptive pools
+output_sizes = st.one_of(st.integers(1, 7), st.tuples(st.one_of(st.none(), st.integers(1, 7)),
+                                                      st.one_of(st.none(), st.integers(1, 7))))
+input_shapes = st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 7), st.integers(1, 7))
+
+
+@given(shape=input_shapes, size=output_sizes, seed=seeds)
+@settings(max_examples=30)
+def test_adaptive_pools_match_references(shape, size, seed):
+    x = np.random.default_rng(seed).standard_normal(shape).round(1)
+    y = F.adaptive_avg_pool2d(_t(x, False), size)
+    np.testing.assert_allclose(y.numpy(), adaptive_avg_pool2d_reference(x, size), atol=1e-12)
+    y, idx = F.adaptive_max_pool2d(_t(x, False), size, return_indices=True)
+    ref, ref_idx = adaptive_max_pool2d_reference(x, size, return_indices=True)
+    np.testing.assert_array_equal(y.numpy(), ref)
+    np.testing.assert_array_equal(idx.numpy(), ref_idx)
+
+
+@given(shape=input_shapes, size=output_sizes, seed=seeds)
+@settings(max_examples=15)
+def test_adaptive_pools_gradcheck(shape, size, seed):
+    x = _distinct(shape, seed)
+    assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, size), [_t(x)])
+    assert gradcheck(lambda t: F.adaptive_max_pool2d(t, size), [_t(x)])
+
+
+def test_adaptive_windows_overlap_as_pytorch():
+    assert pooling_module.adaptive_windows(7, 3) == [(0, 3), (2, 5), (4, 7)]
+    assert pooling_module.adaptive_windows(3, 5) == [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3)]
+    x = _t(np.arange(14.0).reshape(2, 7), False)
+    np.testing.assert_allclose(F.adaptive_avg_pool2d(x[None], (1, 3)).numpy()[0, 0],
+                               [np.mean([0, 1, 2, 7, 8, 9]), np.mean([2, 3, 4, 9, 10, 11]),
+                                np.mean([4, 5, 6, 11, 12, 13])])
+
+
+def test_adaptive_unbatched_and_none_sizes():
+    x = minidl.randn(3, 5, 7)
+    assert F.adaptive_avg_pool2d(x, (None, 2)).shape == (3, 5, 2)
+    assert F.adaptive_max_pool2d(x, (2, None)).shape == (3, 2, 7)
+    y, idx = F.adaptive_max_pool2d(x, 3, return_indices=True)
+    assert y.shape == idx.shape == (3, 3, 3)
+
+
+# ------------------------------------------------------------------- errors
+def test_pooling_errors():
+    x = minidl.randn(1, 2, 6, 6)
+    with pytest.raises(ValueError, match=r"max_pool2d: padding \(2, 2\) should be at most half"):
+        F.max_pool2d(x, 3, padding=2)
+    with pytest.raises(ValueError, match="avg_pool2d: padding"):
+        F.avg_pool2d(x, 2, padding=2)
+    with pytest.raises(ValueError, match=r"max_pool2d: expected a 3-D \(C, H, W\) or 4-D"):
+        F.max_pool2d(minidl.randn(6, 6), 2)
+    with pytest.raises(ValueError, match=r"max_pool2d: kernel size \(7, 7\) \(dilated \(7, 7\)\) "
+                                         r"is larger than the padded input \(6, 6\)"):
+        F.max_pool2d(x, 7)
+    with pytest.raises(ValueError, match="stride must be positive"):
+        F.avg_pool2d(x, 2, stride=0)
+    with pytest.raises(ValueError, match="adaptive_avg_pool2d: output_size must hold positive"):
+        F.adaptive_avg_pool2d(x, (0, 2))
+    with pytest.raises(ValueError, match="divisor_override must be positive"):
+        F.avg_pool2d(x, 2, divisor_override=-1)
+
+
+# --------------------------------------------------------------- PyTorch parity
+def test_pytorch_parity():
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    rng = np.random.default_rng(1)
+    x = _distinct((2, 3, 9, 8), 0)
+    cases = [
+        (lambda f, t: f.max_pool2d(t, 3, 2, 1, ceil_mode=True, return_indices=True)),
+        (lambda f, t: f.max_pool2d(t, (2, 3), (2, 1), (1, 0), dilation=(2, 1), return_indices=True)),
+        (lambda f, t: f.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False)),
+        (lambda f, t: f.avg_pool2d(t, 3, 2, 1, ceil_mode=True)),
+        (lambda f, t: f.adaptive_avg_pool2d(t, (4, 3))),
+        (lambda f, t: f.adaptive_max_pool2d(t, (5, 3), return_indices=True)),
+    ]
+    for case in cases:
+        tx = torch.tensor(x, requires_grad=True)
+        mx = _t(x)
+        ty, my = case(tf, tx), case(F, mx)
+        if isinstance(ty, tuple):
+            np.testing.assert_array_equal(my[1].numpy(), ty[1].numpy())
+            ty, my = ty[0], my[0]
+        np.testing.assert_allclose(my.detach().numpy(), ty.detach().numpy(), atol=1e-12)
+        g = rng.standard_normal(ty.shape)
+        ty.backward(torch.tensor(g))
+        my.backward(minidl.tensor(g, dtype=minidl.float64))
+        np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), atol=1e-12)
