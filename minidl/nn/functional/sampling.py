@@ -609,9 +609,9 @@ def grid_sample_reference(x: np.ndarray, grid: np.ndarray, mode: str = "bilinear
     OH, OW = grid.shape[1:3]
 
     def source(coord, size):
-        if align_corners:
-            p = (coord + 1) / 2 * (size - 1)
-        else:
+        if align_corners:  # -1 and 1 are the centres of the corner pixels
+            p = (coord + 1) * ((size - 1) / 2)
+        else:              # -1 and 1 are the outer edges of the corner pixels
             p = ((coord + 1) * size - 1) / 2
         if padding_mode == "reflection":
             low, high = (0.0, size - 1.0) if align_corners else (-0.5, size - 0.5)

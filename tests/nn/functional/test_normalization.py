@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import minidl
 import minidl.nn.functional as F
 from minidl.autograd import gradcheck
+from tests.strategies import channel_shapes
 import minidl.nn.functional.normalization as functional_normalization_module
 
 
@@ -18,23 +19,7 @@ def test_docstring_examples():
     assert result.attempted > 0 and result.failed == 0
 
 
-# ----------------------------------------------------------------- strategies
 seeds = st.integers(0, 2**32 - 1)
-
-
-@st.composite
-def channel_shapes(draw, min_spatial: int = 0, max_spatial: int = 2, max_elements: int = 48):
-    """(N, C, *spatial) with at least 2 values per channel and few elements in all."""
-    n = draw(st.integers(1, 3))
-    c = draw(st.integers(1, 3))
-    spatial = tuple(draw(st.lists(st.integers(1, 3), min_size=min_spatial, max_size=max_spatial)))
-    shape = (n, c) + spatial
-    per_channel = n * int(np.prod(spatial, dtype=np.int64))
-    if per_channel < 2:
-        shape = (n + 1, c) + spatial
-    if int(np.prod(shape)) > max_elements:
-        shape = (2, c) + (1,) * len(spatial)
-    return shape
 
 
 def values(seed, shape, scale=1.0, shift=0.0):

@@ -12,6 +12,7 @@ import minidl
 import minidl.nn.functional as F
 from minidl.autograd import gradcheck
 from minidl.nn.functional.sampling import grid_sample_reference, interpolate_reference
+from tests.strategies import grid_sample_cases
 import minidl.nn.functional.sampling as functional_sampling_module
 
 
@@ -185,36 +186,9 @@ def test_affine_grid_errors():
 
 
 # ------------------------------------------------------------------ grid_sample
-FRACTIONS = [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9]
-
-
-@st.composite
-def grid_cases(draw, away_from_kinks: bool):
-    """(input shape, grid array): grid points given in pixel units, then normalised.
-
-    With ``away_from_kinks`` every point is at least 0.1 pixel from an integer and from a
-    half-integer, where bilinear weights, masks, clamps and reflections change slope.
-    """
-    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    h, w = draw(st.integers(2, 4)), draw(st.integers(2, 4))
-    oh, ow = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    align = draw(st.booleans())
-    count = n * oh * ow * 2
-    sizes = [w, h] * (count // 2)
-    if away_from_kinks:
-        ints = draw(st.lists(st.integers(-2, 4), min_size=count, max_size=count))
-        fracs = draw(st.lists(st.sampled_from(FRACTIONS), min_size=count, max_size=count))
-        pixel = np.array(ints, dtype=np.float64) + np.array(fracs)
-    else:
-        pixel = np.array(draw(st.lists(st.floats(-2.0, 5.0), min_size=count, max_size=count)))
-    size = np.array(sizes, dtype=np.float64)
-    norm = pixel / (size - 1) * 2 - 1 if align else (2 * pixel + 1) / size - 1
-    return (n, c, h, w), norm.reshape(n, oh, ow, 2), align
-
-
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
-@given(case=grid_cases(away_from_kinks=False), seed=seeds)
+@given(case=grid_sample_cases(away_from_kinks=False), seed=seeds)
 @settings(max_examples=8)
 def test_grid_sample_matches_loop_reference_and_input_gradcheck(mode, padding_mode, case, seed):
     shape, grid, align = case
@@ -226,7 +200,7 @@ def test_grid_sample_matches_loop_reference_and_input_gradcheck(mode, padding_mo
 
 
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
-@given(case=grid_cases(away_from_kinks=True), seed=seeds)
+@given(case=grid_sample_cases(away_from_kinks=True), seed=seeds)
 @settings(max_examples=10)
 def test_grid_sample_bilinear_gradcheck_wrt_input_and_grid(padding_mode, case, seed):
     shape, grid, align = case
