@@ -84,6 +84,9 @@ class Optimizer:
             raise TypeError(
                 f"{name}: params should be an iterable of Tensors or dicts, got one dict; "
                 "pass a list of parameter groups, [dict(params=..., lr=...)]")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{name}: parameters must be given in a fixed order (a list, "
+                            "not a set), or checkpoints would not load reliably")
         self.defaults = dict(defaults)
         self.state: dict = defaultdict(dict)
         self.param_groups: list[dict] = []
