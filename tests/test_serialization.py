@@ -1,5 +1,6 @@
 """Tests for minidl.save / minidl.load: round trips, atomic writes, hostile files."""
 import collections
+import doctest
 import io
 import json
 import math
@@ -14,8 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minidl
-from minidl import backend
+from minidl import backend, serialization
 from minidl.serialization import MANIFEST, CheckpointError
+
+
+def test_docstring_examples():
+    result = doctest.testmod(serialization)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def roundtrip(obj, tmp_path, **kwargs):

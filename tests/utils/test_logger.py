@@ -1,12 +1,19 @@
 """Tests for minidl.utils.logger: metrics.csv, config.json, epoch summaries."""
 import argparse
+import doctest
 import json
 
 import numpy as np
 import pytest
 
 import minidl
+from minidl.utils import logger as logger_module
 from minidl.utils.logger import RunLogger, format_epoch_summary, read_metrics
+
+
+def test_docstring_examples():
+    result = doctest.testmod(logger_module)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_creates_directory_and_writes_rows_immediately(tmp_path):

@@ -1,4 +1,5 @@
 """Tests for minidl.utils.metrics against hand-computed values and loop references."""
+import doctest
 import math
 
 import numpy as np
@@ -7,9 +8,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
+from minidl.utils import metrics as metrics_module
 from minidl.utils.metrics import (AverageMeter, RunningAverage, accuracy, confusion_matrix,
                                   iou_from_confusion_matrix, iou_per_class, mae, mean_iou, rmse,
                                   topk_accuracy)
+
+
+def test_docstring_examples():
+    result = doctest.testmod(metrics_module)
+    assert result.attempted > 0 and result.failed == 0
 
 
 # ------------------------------------------------------------------- accuracy

@@ -1,4 +1,5 @@
 """Tests for minidl.utils.plotting: PNGs are written, grids hold the right pixels."""
+import doctest
 import subprocess
 import sys
 
@@ -7,10 +8,16 @@ import pytest
 from PIL import Image
 
 import minidl
+from minidl.utils import plotting as plotting_module
 from minidl.utils.logger import RunLogger
 from minidl.utils.plotting import make_grid, plot_curves, plot_lr, save_image_grid
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_docstring_examples():
+    result = doctest.testmod(plotting_module)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def assert_png(path, min_size=(100, 100)):

@@ -1,10 +1,17 @@
 """Tests for minidl.utils.progress.ProgressBar."""
+import doctest
 import io
 
 import pytest
 
 import minidl
+from minidl.utils import progress as progress_module
 from minidl.utils.progress import ProgressBar
+
+
+def test_docstring_examples():
+    result = doctest.testmod(progress_module)
+    assert result.attempted > 0 and result.failed == 0
 
 
 class FakeLoader:
