@@ -318,8 +318,9 @@ def interpolate_reference(x: np.ndarray, size, mode: str = "nearest",
                           align_corners: bool = False, scale_factor=None) -> np.ndarray:
     """Loop-based interpolate on a NumPy (N, C, L) or (N, C, H, W) array, pixel by pixel.
 
-    Nearest reads ``x[floor(dst * in / out)]`` (or ``1 / scale_factor`` for the scale);
-    linear/bilinear weigh the two (four) neighbours of the source point by their distance.
+    Nearest reads ``x[floor(dst * in / out)]`` (or ``1 / scale_factor`` for the scale),
+    nearest-exact ``x[floor((dst + 0.5) * in / out)]``; linear/bilinear weigh the two (four)
+    neighbours of the source point by their distance.
     """
     spatial = x.shape[2:]
     size = tuple(size)
@@ -327,6 +328,9 @@ def interpolate_reference(x: np.ndarray, size, mode: str = "nearest",
              for k in range(len(spatial))]
 
     def nearest(dst, k):
+        if mode == "nearest-exact":  # the output pixel's centre, dst + 0.5, mapped back
+            s = float((np.float32(dst) + np.float32(0.5)) * np.float32(scale[k]))
+            return min(int(math.floor(s)), spatial[k] - 1)
         if size[k] == spatial[k]:
             return dst
         if size[k] == 2 * spatial[k]:
@@ -348,7 +352,7 @@ def interpolate_reference(x: np.ndarray, size, mode: str = "nearest",
     for n in range(x.shape[0]):
         for c in range(x.shape[1]):
             for dst in np.ndindex(*size):
-                if mode == "nearest":
+                if mode.startswith("nearest"):
                     src = tuple(nearest(d, k) for k, d in enumerate(dst))
                     out[(n, c) + dst] = x[(n, c) + src]
                     continue

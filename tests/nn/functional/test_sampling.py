@@ -93,11 +93,11 @@ def test_pad_errors():
 # ----------------------------------------------------------------- interpolate
 @st.composite
 def interpolate_cases(draw):
-    mode = draw(st.sampled_from(["nearest", "linear", "bilinear"]))
+    mode = draw(st.sampled_from(["nearest", "nearest-exact", "linear", "bilinear"]))
     dims = {"linear": 1, "bilinear": 2}.get(mode) or draw(st.integers(1, 2))
     spatial = tuple(draw(st.lists(st.integers(1, 5), min_size=dims, max_size=dims)))
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + spatial
-    align = None if mode == "nearest" else draw(st.booleans())
+    align = None if mode.startswith("nearest") else draw(st.booleans())
     if draw(st.booleans()):
         size = tuple(draw(st.lists(st.integers(1, 6), min_size=dims, max_size=dims)))
         kwargs = dict(size=size)
@@ -119,7 +119,7 @@ def test_interpolate_matches_loop_reference_and_gradcheck(case, seed):
     shape, mode, align, kwargs, size, factors = case
     xa = values(seed, shape)
     y = F.interpolate(t64(xa), mode=mode, align_corners=align, **kwargs)
-    ref_mode = "nearest" if mode == "nearest" else "linear"
+    ref_mode = mode if mode.startswith("nearest") else "linear"
     want = interpolate_reference(xa, size, ref_mode, bool(align), scale_factor=factors)
     np.testing.assert_allclose(y.data, want, atol=1e-12)
     gradcheck(lambda x: F.interpolate(x, mode=mode, align_corners=align, **kwargs), [t64(xa)])
