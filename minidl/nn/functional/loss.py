@@ -441,7 +441,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
 
     Example:
         >>> import minidl
-        >>> huber_loss(minidl.tensor([0.5, 3.0]), minidl.zeros(2), reduction="none", delta=2.0).tolist()
+        >>> x = minidl.tensor([0.5, 3.0])
+        >>> huber_loss(x, minidl.zeros(2), reduction="none", delta=2.0).tolist()
         [0.125, 4.0]
     """
     _check_reduction("huber_loss", reduction)
@@ -496,7 +497,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
 
     Example:
         >>> import minidl
-        >>> round(binary_cross_entropy(minidl.tensor([0.8, 0.2]), minidl.tensor([1.0, 0.0])).item(), 4)
+        >>> p, y = minidl.tensor([0.8, 0.2]), minidl.tensor([1.0, 0.0])
+        >>> round(binary_cross_entropy(p, y).item(), 4)
         0.2231
     """
     name = "binary_cross_entropy"

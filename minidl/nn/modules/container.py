@@ -72,7 +72,10 @@ class Sequential(Module):
 
     def __delitem__(self, idx) -> None:
         keys = list(self._modules)
-        doomed = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "Sequential")]]
+        if isinstance(idx, slice):
+            doomed = keys[idx]
+        else:
+            doomed = [keys[_index(idx, len(keys), "Sequential")]]
         for key in doomed:
             delattr(self, key)
         self._renumber()
@@ -164,7 +167,10 @@ class ModuleList(Module):
 
     def __delitem__(self, idx) -> None:
         keys = list(self._modules)
-        doomed = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "ModuleList")]]
+        if isinstance(idx, slice):
+            doomed = keys[idx]
+        else:
+            doomed = [keys[_index(idx, len(keys), "ModuleList")]]
         for key in doomed:
             delattr(self, key)
         items = list(self._modules.values())

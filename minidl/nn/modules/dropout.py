@@ -44,7 +44,9 @@ class Dropout(_DropoutNd):
 
 
 class Dropout2d(_DropoutNd):
-    """Zero whole channels with probability ``p`` in training (see :func:`~minidl.nn.functional.dropout2d`).
+    """Zero whole channels with probability ``p`` in training.
+
+    See :func:`minidl.nn.functional.dropout2d`.
 
     Args:
         p: probability of zeroing a channel (default 0.5).

@@ -195,7 +195,9 @@ class HuberLoss(_Loss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross entropy on probabilities (see :func:`~minidl.nn.functional.binary_cross_entropy`).
+    """Binary cross entropy on probabilities.
+
+    See :func:`minidl.nn.functional.binary_cross_entropy`.
 
     Args:
         weight: rescales each element's loss (broadcast to the input's shape).

@@ -90,7 +90,12 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, protocol):
         # Tensor keeps its state in __slots__; rebuild a Parameter from its data instead.
-        return (Parameter, (backend.to_numpy(self.data), self.requires_grad))
+        return (_rebuild_parameter,
+                (backend.to_numpy(self.data), self.requires_grad, str(self.device)))
+
+
+def _rebuild_parameter(array, requires_grad: bool, device: str) -> Parameter:
+    return Parameter(Tensor(array, device=device), requires_grad=requires_grad)
 
 
 class RemovableHandle:
@@ -674,8 +679,8 @@ class Module:
                 (shape mismatches raise even when ``strict=False``).
         """
         if not hasattr(state_dict, "keys"):
-            raise TypeError(
-                f"load_state_dict: expected a dict of name -> tensor, got {type(state_dict).__name__}")
+            raise TypeError("load_state_dict: expected a dict of name -> tensor, got "
+                            f"{type(state_dict).__name__}")
         missing, errors, to_copy = [], [], []
         for module_prefix, module in self.named_modules():
             module._load_from_state_dict(state_dict, module_prefix + "." if module_prefix else "",

@@ -368,8 +368,8 @@ def test_binary_cross_entropy_with_logits(reduction, shape, data):
     weight = data.draw(st.none() | arrays(shape[-1:], 0.2, 2.0))
     pos_weight = data.draw(st.none() | arrays(shape[-1:], 0.2, 3.0))
     w = None if weight is None else T(weight)
-    got = F.binary_cross_entropy_with_logits(
-        T(x), T(y), w, reduction=reduction, pos_weight=None if pos_weight is None else T(pos_weight))
+    pw = None if pos_weight is None else T(pos_weight)
+    got = F.binary_cross_entropy_with_logits(T(x), T(y), w, reduction=reduction, pos_weight=pw)
     np.testing.assert_allclose(got.data, _reduce(ref_bce_logits(x, y, weight, pos_weight),
                                                  reduction), rtol=1e-10, atol=1e-12)
     inputs = [T(x, True), T(y, True)]

@@ -28,7 +28,8 @@ def test_modules_equal_functions():
     logits, labels, probs, targets = _data()
     w = minidl.tensor([1.0, 2.0, 0.5, 1.0], dtype=minidl.float64)
     pairs = [
-        (nn.CrossEntropyLoss(w, ignore_index=1, reduction="sum", label_smoothing=0.1)(logits, labels),
+        (nn.CrossEntropyLoss(w, ignore_index=1, reduction="sum",
+                             label_smoothing=0.1)(logits, labels),
          F.cross_entropy(logits, labels, w, 1, "sum", 0.1)),
         (nn.NLLLoss(w)(logits.log_softmax(1), labels),
          F.nll_loss(logits.log_softmax(1), labels, w)),

@@ -352,6 +352,19 @@ def test_non_strict_load_returns_keys():
         net.load_state_dict(sd, strict=False)
 
 
+def test_pickle_round_trip_keeps_parameters():
+    import pickle
+
+    net = Net()
+    p = Parameter(minidl.ones(2), requires_grad=False)
+    q = pickle.loads(pickle.dumps(p))
+    assert isinstance(q, Parameter) and not q.requires_grad and q.tolist() == [1.0, 1.0]
+    clone = pickle.loads(pickle.dumps(net))
+    assert [n for n, _ in clone.named_parameters()] == [n for n, _ in net.named_parameters()]
+    assert all(isinstance(x, Parameter) for x in clone.parameters())
+    np.testing.assert_array_equal(clone.stem.weight.data, net.stem.weight.data)
+
+
 def test_deepcopy_module():
     net = Net()
     clone = copy.deepcopy(net)
