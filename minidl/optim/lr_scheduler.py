@@ -194,7 +194,8 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self) -> list:
         # eta_t = eta_0 * lambda(t)
-        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+        return [base_lr * fn(self.last_epoch)
+                for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self) -> dict:
         """As the base class; a callable object's attributes are saved, functions are not."""
@@ -286,7 +287,9 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """Multiply the learning rate by ``gamma`` every epoch: ``lr(epoch) = initial_lr * gamma ** epoch``.
+    """Multiply the learning rate by ``gamma`` every epoch.
+
+    ``lr(epoch) = initial_lr * gamma ** epoch``
 
     Args:
         optimizer: the optimizer to schedule.
@@ -323,9 +326,9 @@ class CosineAnnealingLR(LRScheduler):
 
         eta_t = eta_min + (eta_0 - eta_min) * (1 + cos(pi * t / T_max)) / 2
 
-    and, as in PyTorch, it is applied as the ratio of two consecutive values::
+    and, as in PyTorch, it is applied as the ratio of two consecutive values (T = T_max)::
 
-        eta_t = eta_min + (eta_{t-1} - eta_min) * (1 + cos(pi t / T_max)) / (1 + cos(pi (t-1) / T_max))
+        eta_t = eta_min + (eta_{t-1} - eta_min) * (1 + cos(pi t / T)) / (1 + cos(pi (t-1) / T))
 
     which equals the closed form (up to rounding) and composes with other changes of the
     rate. Past ``T_max`` the rate climbs back up along the same cosine (period 2 T_max).

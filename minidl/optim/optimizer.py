@@ -345,7 +345,7 @@ def _restore(value, p, key: str):
 
 
 def _plain(value):
-    """Group settings back from a checkpoint: lists become tuples (``betas``), 0-d arrays numbers."""
+    """A group setting from a checkpoint: a list becomes a tuple (betas), a 0-d array a number."""
     if isinstance(value, list):
         return tuple(value)
     if isinstance(value, np.generic) or (hasattr(value, "shape") and value.shape == ()):
