@@ -359,6 +359,8 @@ class Tensor:
         self._check_writable("__setitem__")
         if isinstance(index, Tensor):
             index = index.data
+        elif isinstance(index, tuple):  # x[mask_tensor, 0] = v
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
         value = value.data if isinstance(value, Tensor) else value
         self.data[index] = value
 

@@ -193,6 +193,8 @@ def test_in_place_data_writes():
     x[0, 1] = 7.0
     x[minidl.tensor([False, True])] = minidl.tensor([9.0, 9.0])
     assert x.tolist() == [[1.0, 7.0], [9.0, 9.0]]
+    x[minidl.tensor([True, False]), minidl.tensor(0)] = 4.0  # tensors inside a tuple index
+    assert x.tolist() == [[4.0, 7.0], [9.0, 9.0]]
     x.uniform_(-1, 1)
     assert (np.abs(x.numpy()) <= 1).all()
 

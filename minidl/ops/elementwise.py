@@ -481,8 +481,8 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        # ties share the gradient equally, as PyTorch does
-        wa = (a > b) + 0.5 * (a == b)
+        # ties share the gradient equally, as PyTorch does (weights in g's dtype, not float64)
+        wa = ((a > b) + 0.5 * (a == b)).astype(g.dtype, copy=False)
         return g * wa, g * (1 - wa)
 
 
@@ -496,7 +496,7 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        wa = (a < b) + 0.5 * (a == b)
+        wa = ((a < b) + 0.5 * (a == b)).astype(g.dtype, copy=False)
         return g * wa, g * (1 - wa)
 
 

@@ -69,6 +69,14 @@ def test_python_numbers_keep_float32_and_dtypes_promote_like_pytorch():
     assert (minidl.arange(3) + 0.5).dtype == np.float32
 
 
+def test_maximum_gradient_stays_in_float32():
+    a = minidl.tensor([1.0, 2.0], requires_grad=True)
+    b = minidl.tensor([1.0, 3.0], requires_grad=True)
+    m = minidl.maximum(a, b)
+    grads = m.grad_fn.fn.backward(m.grad_fn, np.ones(2, dtype=np.float32))
+    assert all(g.dtype == np.float32 for g in grads)
+
+
 def test_cast_backward_returns_the_original_dtype():
     x = minidl.ones(3, dtype=minidl.float64, requires_grad=True)
     y = x.float()
