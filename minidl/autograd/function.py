@@ -125,7 +125,7 @@ class Function:
         ctx.needs_input_grad = tuple(needs)
         out = cls.forward(ctx, *arrays, **kwargs)
         result = Tensor._wrap(out)
-        if record:
+        if record and result.data.dtype.kind in "fc":  # integer/bool results carry no gradient
             ctx.inputs = tuple(_edge(a) if need else None for a, need in zip(args, needs))
             result.requires_grad = True
             result.grad_fn = ctx

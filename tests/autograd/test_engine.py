@@ -134,6 +134,13 @@ def test_only_inputs_that_require_grad_get_one():
     assert (a * b).requires_grad and (a * b).grad_fn.name() == "MulBackward"
 
 
+def test_integer_results_of_differentiable_inputs_carry_no_gradient():
+    x = t64([1.5, -2.5])
+    i = x.long()
+    assert i.tolist() == [1, -2] and not i.requires_grad and i.grad_fn is None
+    assert not x.bool().requires_grad
+
+
 def test_next_functions_describe_the_graph():
     x = t64([1.0])
     y = (x.exp() + 1.0).sum()
