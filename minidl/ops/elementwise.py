@@ -565,7 +565,12 @@ def where(condition, a, b):
     cond = xp.asarray(cond).astype(bool)
     a = a if isinstance(a, Tensor) else _constant_like(a, ref)
     b = b if isinstance(b, Tensor) else _constant_like(b, ref)
-    return Where.apply(cond, a, b)
+    try:
+        return Where.apply(cond, a, b)
+    except ValueError as err:
+        shapes = (_shape_of(cond), _shape_of(a), _shape_of(b))
+        raise ValueError(f"where: condition, a and b could not be broadcast together: "
+                         f"shapes {shapes[0]}, {shapes[1]} and {shapes[2]}") from err
 
 
 # -------------------------------------------------- comparisons (no gradient)

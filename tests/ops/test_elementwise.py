@@ -51,6 +51,11 @@ def test_binary_shape_mismatch_names_the_op_and_both_shapes(name):
         getattr(minidl, name)(a, b)
 
 
+def test_where_shape_mismatch_names_all_three_shapes():
+    with pytest.raises(ValueError, match=r"where: .* shapes \(3,\), \(2,\) and \(\)"):
+        minidl.where(minidl.ones(3) > 0, minidl.ones(2), 0.0)
+
+
 def test_operator_shape_mismatch_with_a_numpy_array():
     with pytest.raises(ValueError, match=r"add: .*shapes \(3,\) and \(2,\)"):
         minidl.ones(3) + np.ones(2, dtype=np.float32)
