@@ -93,6 +93,20 @@ def test_conv2d_chain_gradcheck():
                      [x, w1, w2])
 
 
+@pytest.mark.parametrize("kw", [
+    dict(stride=1, padding=1, dilation=1, groups=1),      # rotated-kernel convolution
+    dict(stride=1, padding=2, dilation=2, groups=2),      # the same, dilated and grouped
+    dict(stride=1, padding=(2, 0), dilation=1, groups=3),  # more padding than kernel: col2im
+    dict(stride=(2, 1), padding=1, dilation=1, groups=1),  # strided: col2im
+    dict(stride=3, padding=0, dilation=2, groups=3),
+])
+def test_both_input_gradient_paths(kw):
+    rng = np.random.default_rng(9)
+    x = _t(rng.standard_normal((1, 6, 6, 5)))
+    w = _t(rng.standard_normal((6, 6 // kw["groups"], 3, 2)))
+    assert gradcheck(lambda a, c: F.conv2d(a, c, **kw), [x, w])
+
+
 @pytest.mark.parametrize("kernel,dilation", [(3, 1), (4, 1), (2, 3), ((2, 5), (2, 1)), (1, 1)])
 def test_padding_same_keeps_size_and_pads_extra_at_bottom_right(kernel, dilation):
     rng = np.random.default_rng(3)
