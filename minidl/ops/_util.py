@@ -1,14 +1,17 @@
 """Small helpers shared by the op families (argument normalisation, error text)."""
 from __future__ import annotations
 
+import numbers
+
 __all__ = ["normalize_dim", "normalize_dims", "resolve_dim_kwargs", "ensure_tensor"]
 
 
 def normalize_dim(dim: int, ndim: int, op: str) -> int:
     """A dim in ``[-ndim, ndim)`` as a non-negative int, or an IndexError naming ``op``."""
     size = max(ndim, 1)
-    if not isinstance(dim, int) or isinstance(dim, bool):
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
         raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    dim = int(dim)  # NumPy integers too
     if not -size <= dim < size:
         raise IndexError(
             f"{op}: dimension out of range (expected to be in range of [{-size}, {size - 1}], "
@@ -20,7 +23,7 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple | None:
     """``None`` (all dims), an int or a sequence of ints -> a sorted tuple of dims (or None)."""
     if dim is None:
         return None
-    if isinstance(dim, int):
+    if isinstance(dim, numbers.Integral):
         dim = (dim,)
     dims = tuple(sorted(normalize_dim(d, ndim, op) for d in dim))
     if len(set(dims)) != len(dims):

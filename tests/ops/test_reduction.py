@@ -71,6 +71,12 @@ def test_dim_out_of_range_names_the_op():
         x.mean((1, -1))
 
 
+def test_numpy_integers_are_accepted_as_dims():
+    x = minidl.ones(2, 3)
+    assert x.sum(np.int64(1)).shape == (2,) and x.mean((np.int32(0), 1)).shape == ()
+    assert x.softmax(np.int64(-1)).shape == (2, 3)
+
+
 def test_reductions_of_a_scalar_and_empty_dim_tuple():
     s = minidl.tensor(3.0)
     assert s.sum().item() == 3.0 and s.sum(0).item() == 3.0 and s.mean(-1).item() == 3.0
