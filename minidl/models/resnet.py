@@ -21,6 +21,7 @@ Parameter names and shapes are those of torchvision's ResNet (``conv1``, ``bn1``
 from __future__ import annotations
 
 from .. import nn
+from ..nn import functional as F
 
 __all__ = ["BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34", "resnet50", "STAGES"]
 
@@ -61,8 +62,8 @@ class BasicBlock(nn.Module):
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
+        out = self.bn2(self.conv2(out))  # the block's last ReLU comes after the addition
+        return F.relu(out + identity)
 
 
 class Bottleneck(nn.Module):
@@ -92,7 +93,7 @@ class Bottleneck(nn.Module):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        return self.relu(out + identity)
+        return F.relu(out + identity)
 
 
 # The paper's table: (block, blocks per stage).
@@ -141,7 +142,7 @@ class ResNet(nn.Module):
             self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         else:
             self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
-            self.maxpool = nn.Identity()
+            self.maxpool = None  # no max-pool: 32x32 inputs keep their resolution
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         dilate = list(replace_stride_with_dilation)
@@ -187,7 +188,9 @@ class ResNet(nn.Module):
 
     def forward_maps(self, x):
         """The stage-4 feature maps (N, 512 * expansion, H', W'), before pooling."""
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.relu(self.bn1(self.conv1(x)))
+        if self.maxpool is not None:
+            x = self.maxpool(x)
         x = self.layer1(x)
         x = self.layer2(x)
         x = self.layer3(x)
