@@ -129,7 +129,8 @@ class RandomSampler(Sampler):
         self._num_samples = num_samples
         self.generator = generator
         if num_samples is not None and (not isinstance(num_samples, int) or num_samples <= 0):
-            raise ValueError(f"RandomSampler: num_samples must be a positive int, got {num_samples!r}")
+            raise ValueError(
+                f"RandomSampler: num_samples must be a positive int, got {num_samples!r}")
         if not replacement and num_samples is not None and num_samples > len(data_source):
             raise ValueError(
                 f"RandomSampler: num_samples={num_samples} exceeds the dataset's length "
@@ -285,7 +286,8 @@ def default_collate(batch, _where: str = "the sample"):
         return Tensor._wrap(_stack(arrays, _where))
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OUS":
-            raise TypeError(f"default_collate: cannot batch arrays of dtype {elem.dtype} at {_where}")
+            raise TypeError(
+                f"default_collate: cannot batch arrays of dtype {elem.dtype} at {_where}")
         return Tensor._wrap(_stack([np.asarray(b) for b in batch], _where))
     if isinstance(elem, np.generic):
         return Tensor._wrap(np.array(batch))

@@ -86,7 +86,7 @@ class TensorDataset(Dataset):
         >>> TensorDataset(np.zeros(3), np.zeros(4))
         Traceback (most recent call last):
         ...
-        ValueError: TensorDataset: all arrays must have the same size in dimension 0, got sizes [3, 4]
+        ValueError: TensorDataset: all arrays must have the same first dimension, got sizes [3, 4]
     """
 
     def __init__(self, *tensors):
@@ -96,7 +96,7 @@ class TensorDataset(Dataset):
         sizes = [len(t) for t in self.tensors]
         if len(set(sizes)) != 1:
             raise ValueError(
-                f"TensorDataset: all arrays must have the same size in dimension 0, got sizes {sizes}")
+                f"TensorDataset: all arrays must have the same first dimension, got sizes {sizes}")
 
     def __getitem__(self, index):
         return tuple(t[index] for t in self.tensors)

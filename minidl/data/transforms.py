@@ -707,7 +707,8 @@ class RandomResizedCrop(Transform):
                           "RandomResizedCrop")
 
     def extra_repr(self) -> str:
-        return (f"size={self.size}, scale={self.scale}, ratio={tuple(round(r, 4) for r in self.ratio)}, "
+        ratio = tuple(round(r, 4) for r in self.ratio)
+        return (f"size={self.size}, scale={self.scale}, ratio={ratio}, "
                 f"interpolation={self.interpolation!r}")
 
 
@@ -839,7 +840,8 @@ class RandomAffine(Transform):
                  interpolation="nearest", fill=0, center=None):
         self.degrees = _range(degrees, "RandomAffine", "degrees")
         if translate is not None and not all(0 <= t <= 1 for t in translate):
-            raise ValueError(f"RandomAffine: translate fractions must be in [0, 1], got {translate}")
+            raise ValueError(
+                f"RandomAffine: translate fractions must be in [0, 1], got {translate}")
         self.translate = translate
         if scale is not None and (len(scale) != 2 or min(scale) <= 0):
             raise ValueError(f"RandomAffine: scale must be (min, max) > 0, got {scale}")
@@ -853,7 +855,8 @@ class RandomAffine(Transform):
         elif len(shear) == 4:
             self.shear = tuple(float(s) for s in shear)
         else:
-            raise ValueError(f"RandomAffine: shear must be a number, a pair or a 4-tuple, got {shear}")
+            raise ValueError(
+                f"RandomAffine: shear must be a number, a pair or a 4-tuple, got {shear}")
         self.interpolation = interpolation
         self._filter = _pil_filter(interpolation, "RandomAffine", geometric=True)
         self.fill = fill
@@ -1124,9 +1127,11 @@ class RandomGrayscale(Transform):
     def __call__(self, img):
         if get_generator().random() >= self.p:
             return img
-        return _on_array(lambda a: _to_grayscale(a[..., :3] if a.dtype == np.uint8 else a,
-                                                 min(_num_channels(a), 3)),
-                         img, "RandomGrayscale")
+        def gray(a):
+            if a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 4:
+                a = a[:, :, :3]  # RGBA: the alpha channel is dropped
+            return _to_grayscale(a, _num_channels(a))
+        return _on_array(gray, img, "RandomGrayscale")
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

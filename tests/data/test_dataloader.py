@@ -245,7 +245,8 @@ def test_collate_nested_structures():
     assert x.shape == (3, 2)
     assert d["id"].tolist() == [0, 1, 2]
     assert d["meta"][0].tolist() == [0.0, 0.5, 1.0] and d["meta"][1] == ["s0", "s1", "s2"]
-    assert isinstance(pair, Pair) and pair.image.shape == (3, 2, 2) and pair.label.tolist() == [0, 1, 2]
+    assert isinstance(pair, Pair) and pair.image.shape == (3, 2, 2)
+    assert pair.label.tolist() == [0, 1, 2]
     lists = default_collate([[1, 2], [3, 4]])
     assert isinstance(lists, list) and [v.tolist() for v in lists] == [[1, 3], [2, 4]]
 

@@ -19,7 +19,7 @@ def test_tensor_dataset_rows_from_arrays_and_tensors():
 
 
 def test_tensor_dataset_rejects_mismatched_first_dims():
-    with pytest.raises(ValueError, match=r"TensorDataset.*sizes \[4, 3\]"):
+    with pytest.raises(ValueError, match=r"TensorDataset.*first dimension.*sizes \[4, 3\]"):
         TensorDataset(np.zeros((4, 2)), np.zeros(3))
     with pytest.raises(ValueError, match="at least one"):
         TensorDataset()

@@ -189,7 +189,8 @@ def test_affine_scale_and_shear_keep_shape_and_fill():
 
 
 def test_perspective_identity_when_no_distortion(hwc):
-    np.testing.assert_array_equal(T.RandomPerspective(0.0, p=1.0, interpolation="nearest")(hwc), hwc)
+    still = T.RandomPerspective(0.0, p=1.0, interpolation="nearest")
+    np.testing.assert_array_equal(still(hwc), hwc)
     out = seeded(T.RandomPerspective(0.6, p=1.0, fill=3), np.full((16, 16), 200, np.uint8))
     assert (out == 3).any() and (out == 200).any()
 
@@ -242,6 +243,10 @@ def test_grayscale(hwc, chw):
     assert np.abs(pil.astype(int) - u[:, :, 0]).max() <= 1  # PIL rounds in fixed point
     rg = T.RandomGrayscale(1.0)(hwc)
     assert rg.shape == hwc.shape and (rg[..., 0] == rg[..., 2]).all()
+    flat = hwc[:, :, 0]
+    np.testing.assert_array_equal(T.RandomGrayscale(1.0)(flat), flat)
+    assert np.asarray(T.RandomGrayscale(1.0)(Image.fromarray(flat))).shape == (9, 11)
+    assert T.RandomGrayscale(1.0)(Image.fromarray(hwc)).mode == "RGB"
 
 
 def test_gaussian_blur_against_direct_convolution(rng):
@@ -302,8 +307,9 @@ def test_default_generator_is_minidl_generator(hwc):
 
 
 def test_reprs_name_their_parameters():
-    assert repr(T.RandomCrop(32, padding=4)) == ("RandomCrop(size=(32, 32), padding=(4, 4, 4, 4), "
-                                                 "pad_if_needed=False, fill=0, padding_mode='constant')")
+    assert repr(T.RandomCrop(32, padding=4)) == (
+        "RandomCrop(size=(32, 32), padding=(4, 4, 4, 4), pad_if_needed=False, fill=0, "
+        "padding_mode='constant')")
     assert repr(T.Normalize((0.5,), (0.25,))) == "Normalize(mean=(0.5,), std=(0.25,))"
     for t in RANDOM_TRANSFORMS + [T.ToTensor(), T.Resize(3), T.CenterCrop(2), T.Grayscale(),
                                   T.TrivialAugmentWide(), T.Lambda(abs), T.Pad(1)]:

@@ -34,7 +34,8 @@ class DownloadError(RuntimeError):
 
 def default_root() -> str:
     """The data folder: ``$MINIDL_DATA`` if set, else ``~/.cache/minidl``."""
-    return os.environ.get("MINIDL_DATA") or os.path.expanduser(os.path.join("~", ".cache", "minidl"))
+    return os.environ.get("MINIDL_DATA") or os.path.join(os.path.expanduser("~"), ".cache",
+                                                          "minidl")
 
 
 def md5sum(path: str, chunk_size: int = 1 << 20) -> str:

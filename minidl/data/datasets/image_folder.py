@@ -5,7 +5,7 @@
     root/dog/a.png
 
 Classes are the sub-folder names in sorted order (``cat`` -> 0, ``dog`` -> 1); files inside
-are found recursively and sorted, so the order never depends on the file system.
+are found recursively and sorted by path, so the order never depends on the file system.
 
 Example:
     >>> import os, tempfile
@@ -49,7 +49,8 @@ def find_classes(directory: str) -> tuple[list[str], dict[str, int]]:
 
 def make_dataset(directory: str, class_to_idx: dict[str, int], extensions=IMG_EXTENSIONS,
                  is_valid_file=None) -> list[tuple[str, int]]:
-    """(path, class index) for every accepted file under each class folder, sorted."""
+    """(path, class index) for every accepted file under each class folder (recursively),
+    classes in sorted order and paths sorted within each class."""
     if is_valid_file is None:
         exts = tuple(e.lower() for e in extensions)
 
@@ -58,14 +59,10 @@ def make_dataset(directory: str, class_to_idx: dict[str, int], extensions=IMG_EX
     samples = []
     for cls in sorted(class_to_idx):
         folder = os.path.join(directory, cls)
-        found = []
-        for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-            dirnames.sort()
-            for name in sorted(filenames):
-                path = os.path.join(dirpath, name)
-                if is_valid_file(path):
-                    found.append((path, class_to_idx[cls]))
-        samples.extend(found)
+        paths = [os.path.join(dirpath, name)
+                 for dirpath, _, filenames in os.walk(folder, followlinks=True)
+                 for name in filenames]
+        samples.extend((p, class_to_idx[cls]) for p in sorted(paths) if is_valid_file(p))
     return samples
 
 

@@ -44,8 +44,12 @@ CLASSES = ["circle", "square", "triangle", "star", "cross", "ring", "diamond",
            "horizontal bars", "vertical bars", "ellipse"]
 
 # rotation range (degrees) per class: orientation-defined figures only wiggle
-_ROTATION = {0: 180.0, 1: 15.0, 2: 180.0, 3: 180.0, 4: 180.0, 5: 180.0, 6: 15.0, 7: 15.0,
-             8: 15.0, 9: 180.0}
+ROTATION = {0: 180.0, 1: 15.0, 2: 25.0, 3: 25.0, 4: 25.0, 5: 180.0, 6: 15.0, 7: 15.0,
+            8: 15.0, 9: 25.0}
+RADIUS = (8.0, 13.0)        # figure radius in pixels at 32 x 32
+NOISE = (0.01, 0.05)        # range of the per-image pixel noise standard deviation
+TEXTURE = 0.05              # standard deviation of the smooth background texture
+MIN_CONTRAST = 0.6          # least RGB distance between figure and background colours
 
 
 def _bars(across, along):
@@ -65,11 +69,11 @@ def _distance(label: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         return rho - 1.0
     if label == 1:  # square
         return np.maximum(np.abs(u), np.abs(v)) - 0.8
-    if label == 2:  # equilateral triangle, circumradius 1: three half-planes
+    if label == 2:  # equilateral triangle, circumradius 1.1: three half-planes
         d = None
         for angle in (-90.0, 30.0, 150.0):
             a = np.radians(angle)
-            side = u * np.cos(a) + v * np.sin(a) - 0.5
+            side = u * np.cos(a) + v * np.sin(a) - 0.55
             d = side if d is None else np.maximum(d, side)
         return d
     if label == 3:  # five-pointed star: radius between 0.45 (valleys) and 1 (points)
@@ -117,18 +121,18 @@ def render_shapes(labels: np.ndarray, rng: np.random.Generator, image_size: int 
     ys, xs = np.mgrid[0:s, 0:s].astype(np.float32) + 0.5  # pixel centres
 
     # figure geometry
-    radius = rng.uniform(7.0, 13.0, n) * unit
+    radius = rng.uniform(*RADIUS, n) * unit
     margin = radius * 0.9
     cx = rng.uniform(margin, s - margin)
     cy = rng.uniform(margin, s - margin)
-    spread = np.array([_ROTATION[int(k)] for k in labels])
+    spread = np.array([ROTATION[int(k)] for k in labels])
     angle = np.radians(rng.uniform(-spread, spread))
 
     # colours: independent of the class; the figure differs clearly from its background
     bg = rng.uniform(0.0, 1.0, (n, 3))
     fg = rng.uniform(0.0, 1.0, (n, 3))
-    too_close = np.linalg.norm(fg - bg, axis=1) < 0.45
-    fg[too_close] = (bg[too_close] + 0.5) % 1.0
+    too_close = np.linalg.norm(fg - bg, axis=1) < MIN_CONTRAST
+    fg[too_close] = (bg[too_close] + 0.5) % 1.0  # every channel 0.5 away
 
     # background: colour + linear gradient + smooth 4x4 texture
     gdir = rng.uniform(0, 2 * np.pi, n)
@@ -137,7 +141,7 @@ def render_shapes(labels: np.ndarray, rng: np.random.Generator, image_size: int 
             + (ys - s / 2)[None] * np.sin(gdir).astype(np.float32)[:, None, None]) / s
     # ramp: (N, S, S), values in [-0.7, 0.7]
     m = _bilinear_matrix(s, 4).astype(np.float32)
-    coarse = rng.normal(0.0, 0.08, (n, 3, 4, 4)).astype(np.float32)
+    coarse = rng.normal(0.0, TEXTURE, (n, 3, 4, 4)).astype(np.float32)
     texture = (m @ coarse @ m.T).transpose(0, 2, 3, 1)  # (N, S, S, 3), upsampled bilinearly
     image = (bg[:, None, None, :] + ramp[..., None] * gamp[:, None, None, :]).astype(np.float32)
     image += texture
@@ -162,7 +166,7 @@ def render_shapes(labels: np.ndarray, rng: np.random.Generator, image_size: int 
     a = alpha[..., None]
     image = image * (1 - a) + figure * a
 
-    sigma = rng.uniform(0.02, 0.07, (n, 1, 1, 1)).astype(f32)
+    sigma = rng.uniform(*NOISE, (n, 1, 1, 1)).astype(f32)
     image += rng.standard_normal(image.shape, dtype=f32) * sigma
     return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
@@ -218,7 +222,8 @@ class SyntheticShapes(Dataset):
             raise ValueError(f"SyntheticShapes: n must be a positive int, got {n!r}")
         if image_size < 16:
             raise ValueError(f"SyntheticShapes: image_size must be at least 16, got {image_size}")
-        self.split, self.train, self.seed, self.image_size = split, split == "train", seed, image_size
+        self.split, self.train = split, split == "train"
+        self.seed, self.image_size = seed, image_size
         self.transform = transform
         self.target_transform = target_transform
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
