@@ -24,8 +24,8 @@ import numpy as np
 
 __all__ = [
     "Device", "Backend", "register_backend", "array_module", "device_of",
-    "to_device", "to_numpy", "backend_for", "is_cuda_available", "get_default_generator",
-    "manual_seed",
+    "to_device", "to_numpy", "backend_for", "kernels_for", "is_cuda_available",
+    "cuda_unavailable_reason", "get_default_generator", "manual_seed",
 ]
 
 
@@ -94,21 +94,30 @@ class Backend:
         to_host: function(array) -> numpy.ndarray.
         from_host: function(numpy.ndarray, index) -> array on device ``index``.
         device_index: function(array) -> the device number an array lives on (None for cpu).
+        kernels: optional object with hand-written kernels for this device (``im2col``,
+            ``col2im``, ``max_pool2d_forward``, ``max_pool2d_backward``; see
+            :mod:`minidl.cuda`). The layers that have a kernel use it instead of their
+            array code when the data lives here; None (NumPy) means array code everywhere.
+        device_count: function() -> how many devices of this type exist (None: no limit).
     """
 
-    def __init__(self, name, xp, array_type, to_host, from_host, device_index=None):
+    def __init__(self, name, xp, array_type, to_host, from_host, device_index=None,
+                 kernels=None, device_count=None):
         self.name = name
         self.xp = xp
         self.array_type = array_type
         self.to_host = to_host
         self.from_host = from_host
         self.device_index = device_index or (lambda a: None)
+        self.kernels = kernels
+        self.device_count = device_count
 
 
 _BACKENDS: dict[str, Backend] = {
     "cpu": Backend("cpu", np, np.ndarray, lambda a: a, lambda a, index: a),
 }
 _cuda_checked = False
+_cuda_reason = None
 
 
 def register_backend(backend: Backend) -> None:
@@ -124,34 +133,50 @@ def unregister_backend(name: str) -> None:
 
 
 def _load_cupy():
-    """Import CuPy once, if installed, and register it as the ``cuda`` backend."""
-    global _cuda_checked
+    """Import CuPy once and register it as the ``cuda`` backend, if a CUDA device answers.
+
+    CuPy imports fine on a machine without a GPU (or without a driver); registering it
+    there would turn ``x.to("cuda")`` into a CUDA runtime traceback, so the device count
+    is asked first and the reason for refusing is kept for the error message.
+    """
+    global _cuda_checked, _cuda_reason
     if _cuda_checked:
         return _BACKENDS.get("cuda")
     _cuda_checked = True
     try:
         cp = importlib.import_module("cupy")
-    except Exception:  # not installed, or its CUDA libraries are missing
+    except Exception as e:  # not installed, or its CUDA libraries are missing
+        _cuda_reason = f"CuPy is not installed ({type(e).__name__}: {e})"
+        return None
+    try:
+        count = cp.cuda.runtime.getDeviceCount()
+    except Exception as e:  # e.g. cudaErrorInsufficientDriver, cudaErrorNoDevice
+        _cuda_reason = f"CuPy {cp.__version__} is installed but CUDA reports: {e}"
+        return None
+    if count == 0:
+        _cuda_reason = f"CuPy {cp.__version__} is installed but no CUDA device was found"
         return None
 
     def from_host(a, index):
         with cp.cuda.Device(index or 0):
             return cp.asarray(a)
 
+    from . import cuda  # the hand-written kernels; compiled on first use
+
     register_backend(Backend("cuda", cp, cp.ndarray, cp.asnumpy, from_host,
-                             lambda a: a.device.id))
+                             lambda a: a.device.id, kernels=cuda.kernels,
+                             device_count=lambda: count))
     return _BACKENDS["cuda"]
 
 
 def is_cuda_available() -> bool:
     """True when CuPy is installed and at least one CUDA device answers."""
-    backend = _load_cupy()
-    if backend is None:
-        return False
-    try:
-        return backend.xp.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
+    return _load_cupy() is not None
+
+
+def cuda_unavailable_reason() -> str | None:
+    """Why ``"cuda"`` cannot be used here (None when it can), for error messages."""
+    return None if _load_cupy() is not None else _cuda_reason
 
 
 def backend_for(x) -> Backend:
@@ -160,6 +185,18 @@ def backend_for(x) -> Backend:
         if backend.name != "cpu" and isinstance(x, backend.array_type):
             return backend
     return _BACKENDS["cpu"]
+
+
+def kernels_for(x):
+    """The hand-written kernels of the device holding ``x`` (None on the CPU).
+
+    This is the one switch between a layer's array code and its kernel::
+
+        kernels = kernels_for(x)
+        if kernels is not None:
+            return kernels.im2col(x, ...)
+    """
+    return backend_for(x).kernels
 
 
 def array_module(*arrays):
@@ -203,10 +240,16 @@ def to_device(x, device) -> object:
     if device.type not in _BACKENDS:
         raise RuntimeError(
             f"to_device: device '{device}' is not available: CuPy is not installed or no CUDA "
-            "device was found (pip install minidl[cuda12] on a machine with an NVIDIA GPU)")
+            f"device was found (here: {_cuda_reason}). On a machine with an NVIDIA GPU, "
+            "pip install minidl[cuda12]")
+    backend = _BACKENDS[device.type]
+    if backend.device_count is not None and device.index >= backend.device_count():
+        raise RuntimeError(
+            f"to_device: device '{device}' does not exist; there are "
+            f"{backend.device_count()} {device.type} device(s), numbered from 0")
     if device_of(x) == device:
         return x
-    return _BACKENDS[device.type].from_host(to_numpy(x), device.index)
+    return backend.from_host(to_numpy(x), device.index)
 
 
 # ---------------------------------------------------------------------------

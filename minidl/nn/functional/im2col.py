@@ -51,7 +51,7 @@ import threading
 
 import numpy as np
 
-from ...backend import array_module
+from ...backend import array_module, kernels_for
 
 __all__ = ["im2col", "col2im", "conv_output_size", "release_scratch"]
 
@@ -245,6 +245,9 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, output_size=None, ou
     """
     kernel, stride, padding, dilation, out_hw = _geometry(
         "im2col", x.shape, kernel_size, stride, padding, dilation, output_size)
+    kernels = kernels_for(x)
+    if kernels is not None:  # on a GPU: one CUDA kernel, a thread per column entry
+        return kernels.im2col(x, kernel, stride, padding, dilation, out_hw, out=out)
     xp = array_module(x)
     view = window_view(pad_hw(x, padding), kernel, stride, dilation, out_hw)
     if out is None:
@@ -278,6 +281,9 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0, dilation=1, outp
     """
     kernel, stride, padding, dilation, out_hw = _geometry(
         "col2im", input_shape, kernel_size, stride, padding, dilation, output_size)
+    kernels = kernels_for(cols)
+    if kernels is not None:  # on a GPU: one CUDA kernel, each pixel gathers its entries
+        return kernels.col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw)
     xp = array_module(cols)
     n, c, h, w = input_shape
     (pt, pb), (pl, pr) = padding

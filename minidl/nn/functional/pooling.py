@@ -34,7 +34,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
-from ...backend import array_module
+from ...backend import array_module, kernels_for
 from ...tensor import Tensor
 from .im2col import output_hw, pad_hw, pair, scratch
 
@@ -179,6 +179,10 @@ class MaxPooling2d(Function):
         xp = array_module(x)
         unbatched = x.ndim == 3
         x = _as_4d(x)
+        kernels = kernels_for(x)
+        if kernels is not None:  # on a GPU: one CUDA kernel instead of the loop over taps
+            return _max_pool_forward_kernel(ctx, kernels, x, kernel, stride, pads, dilation,
+                                            out_hw, extras, unbatched)
         planes = _phase_planes(x, pads, _lowest(x.dtype), kernel, stride, dilation, out_hw)
         keep_winner = (ctx.needs_input_grad[0] and is_grad_enabled()) or extras is not None
         best = winner = None
@@ -205,6 +209,8 @@ class MaxPooling2d(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if getattr(ctx, "kernels", None) is not None:
+            return _max_pool_backward_kernel(ctx, g)
         (winner,) = ctx.saved_tensors
         in_shape, planes_shape, kernel, stride, pads, dilation, out_hw, unbatched = ctx.geometry
         xp = array_module(g)
@@ -219,6 +225,28 @@ class MaxPooling2d(Function):
                 view += xp.multiply(g, winner == j, out=share)
         gx = _image_from_planes(gplanes, in_shape, pads, stride)
         return (gx[0] if unbatched else gx,) + (None,) * 6
+
+
+def _max_pool_forward_kernel(ctx, kernels, x, kernel, stride, pads, dilation, out_hw, extras,
+                             unbatched):
+    """MaxPooling2d.forward with the device's kernel (minidl.cuda): one thread per output."""
+    best, winner = kernels.max_pool2d_forward(x, kernel, stride, pads, dilation, out_hw)
+    if extras is not None:
+        indices = _flat_indices(winner, x.shape, kernel, stride, pads, dilation)
+        extras["indices"] = indices[0] if unbatched else indices
+    ctx.save_for_backward(winner)
+    ctx.kernels = kernels
+    ctx.geometry = (x.shape, kernel, stride, pads, dilation, out_hw, unbatched)
+    return best[0] if unbatched else best
+
+
+def _max_pool_backward_kernel(ctx, g):
+    """MaxPooling2d.backward with the device's kernel: each input pixel gathers its g."""
+    (winner,) = ctx.saved_tensors
+    in_shape, kernel, stride, pads, dilation, out_hw, unbatched = ctx.geometry
+    gx = ctx.kernels.max_pool2d_backward(_as_4d(g), winner, in_shape, kernel, stride, pads,
+                                         dilation, out_hw)
+    return (gx[0] if unbatched else gx,) + (None,) * 6
 
 
 def _flat_indices(winner, in_shape, kernel, stride, pads, dilation):
