@@ -39,3 +39,56 @@ def _seed():
 def rng():
     """A NumPy generator for test data, seeded per test."""
     return np.random.default_rng(1234)
+
+
+# ------------------------------------------------------------------------ devices
+# Tests that take a ``device`` argument run once per device: the CPU, the strict
+# stand-in device of tests/strict_device.py (which refuses, as CuPy does, any mixing
+# of host NumPy arrays with device arrays), and a real GPU when one is present.
+# ``--devices cpu`` (or ``cpu,strict,cuda``) narrows or widens the list.
+from tests import strict_device  # noqa: E402
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--devices", default=None,
+        help="comma-separated devices for device-parameterised tests "
+             "(default: cpu,strict, plus cuda when a GPU is present)")
+
+
+def pytest_configure(config):
+    strict_device.register()
+    config.addinivalue_line(
+        "markers", "gpu: runs on a CUDA GPU; skipped (with the reason) where there is none")
+
+
+def _devices(config) -> list:
+    import minidl.cuda
+
+    chosen = config.getoption("--devices")
+    if chosen is None:
+        return ["cpu", "strict"] + (["cuda"] if minidl.cuda.is_available() else [])
+    return [d.strip() for d in chosen.split(",") if d.strip()]
+
+
+def pytest_generate_tests(metafunc):
+    if "device" in metafunc.fixturenames:
+        params = [pytest.param(d, marks=pytest.mark.gpu) if d.startswith("cuda") else d
+                  for d in _devices(metafunc.config)]
+        metafunc.parametrize("device", params)
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("gpu") is not None:
+        import minidl.cuda
+
+        if not minidl.cuda.is_available():
+            from minidl import backend
+
+            pytest.skip(f"no CUDA GPU here: {backend.cuda_unavailable_reason()}")
+
+
+@pytest.fixture
+def strict():
+    """The strict stand-in device's name, for tests that need a second device explicitly."""
+    return strict_device.DEVICE

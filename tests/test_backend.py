@@ -1,27 +1,14 @@
 """Devices and array modules: Device parsing, moving arrays, and the errors when
-tensors on different devices meet. A stand-in device ("fake") registered in a
-fixture plays the part of a GPU: its arrays are a NumPy subclass, so it runs
-everywhere, and mixing it with CPU tensors must fail the way CPU+CUDA does."""
+tensors on different devices meet. The strict stand-in device of
+tests/strict_device.py plays the part of a GPU, so this runs everywhere, and mixing
+it with CPU tensors must fail the way CPU+CUDA does."""
 import numpy as np
 import pytest
 
 import minidl
 from minidl import backend
-from minidl.backend import Backend, Device, array_module, device_of, to_device, to_numpy
-
-
-class FakeDeviceArray(np.ndarray):
-    """An array 'on' the fake device (NumPy keeps the subclass through most ops)."""
-
-
-@pytest.fixture
-def fake_device():
-    backend.register_backend(Backend(
-        "fake", np, FakeDeviceArray,
-        to_host=lambda a: a.view(np.ndarray),
-        from_host=lambda a, index: np.array(a).view(FakeDeviceArray)))
-    yield "fake"
-    backend.unregister_backend("fake")
+from minidl.backend import Device, array_module, device_of, to_device, to_numpy
+from tests.strict_device import StrictArray
 
 
 def test_device_parsing_and_equality():
@@ -58,16 +45,16 @@ def test_unregistering_the_cpu_is_refused():
         backend.unregister_backend("cpu")
 
 
-def test_tensors_move_to_a_registered_device_and_back(fake_device):
+def test_tensors_move_to_a_registered_device_and_back(strict):
     x = minidl.tensor([1.0, 2.0], requires_grad=True)
-    y = x.to(fake_device)
-    assert y.device == Device("fake") and isinstance(y.data, FakeDeviceArray)
+    y = x.to(strict)
+    assert y.device == Device("strict") and isinstance(y.data, StrictArray)
     z = (y * 3.0).sum()
-    assert z.device.type == "fake"
+    assert z.device.type == "strict"
     z.backward()
     assert x.grad.device == "cpu" and x.grad.tolist() == [3.0, 3.0]  # the gradient moved back
     assert y.cpu().device == "cpu" and type(y.cpu().data) is np.ndarray
-    assert minidl.zeros(2, device=fake_device).device.type == "fake"
+    assert minidl.zeros(2, device=strict).device.type == "strict"
 
 
 @pytest.mark.parametrize("op", [
@@ -77,18 +64,20 @@ def test_tensors_move_to_a_registered_device_and_back(fake_device):
     lambda a, b: a @ b,
     lambda a, b: minidl.cat([a, b]),
 ])
-def test_mixing_devices_is_an_error_naming_both(fake_device, op):
-    on_fake = minidl.ones(2).to(fake_device)
+def test_mixing_devices_is_an_error_naming_both(strict, op):
+    on_strict = minidl.ones(2).to(strict)
     on_cpu = minidl.ones(2)
-    with pytest.raises(RuntimeError, match=r"expected all tensors on the same device, got "
-                                           r"tensors on '(fake:0|cpu)' and '(fake:0|cpu)'"):
-        op(on_fake, on_cpu)
+    for a, b in ((on_strict, on_cpu), (on_cpu, on_strict)):
+        with pytest.raises(RuntimeError, match=r"expected all tensors on the same device, got "
+                                               r"tensors on '(strict:0|cpu)' and "
+                                               r"'(strict:0|cpu)'"):
+            op(a, b)
 
 
-def test_array_module_refuses_mixed_devices(fake_device):
-    fake = np.ones(2).view(FakeDeviceArray)
+def test_array_module_refuses_mixed_devices(strict):
+    on_strict = StrictArray(np.ones(2))
     with pytest.raises(RuntimeError, match="expected all arrays on one device"):
-        array_module(fake, np.ones(2))
+        array_module(on_strict, np.ones(2))
 
 
 def test_manual_seed_returns_the_generator():

@@ -36,7 +36,7 @@ from collections import defaultdict
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
-from ..backend import array_module, to_device
+from ..backend import array_module, device_of, to_device
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -205,7 +205,10 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None or not p.requires_grad:   # frozen: nothing to do
                     continue
-                self._update(p.data, p.grad.data, self.state[p], group)
+                state = self.state[p]
+                if state:
+                    _follow(state, p.data)
+                self._update(p.data, p.grad.data, state, group)
         self._step_count += 1
         return loss
 
@@ -319,6 +322,22 @@ def _check(optimizer, group: dict, key: str, ok: bool, expected: str) -> None:
     if not ok:
         raise ValueError(f"{type(optimizer).__name__}: invalid {key}={group[key]!r}, "
                          f"expected {expected}")
+
+
+def _follow(state: dict, p) -> None:
+    """Move ``state``'s arrays to the device of the parameter array ``p``, if it moved.
+
+    ``model.to(device)`` replaces each parameter's array in place, so an optimizer built
+    before the move still holds the right parameters, but the state it made before the
+    move (momentum buffers, Adam's moments) is still on the old device. It follows here,
+    on the first step after the move; a no-op otherwise (one type check per array).
+    """
+    for key, value in state.items():
+        if not hasattr(value, "shape") or isinstance(value, np.generic):
+            continue  # a number (the step count)
+        if type(value) is not type(p) or (
+                not isinstance(p, np.ndarray) and device_of(value) != device_of(p)):
+            state[key] = to_device(value, device_of(p))
 
 
 def _snapshot(value):

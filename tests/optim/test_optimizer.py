@@ -11,6 +11,8 @@ import minidl.optim
 from minidl.optim import SGD, Adam, AdamW, Optimizer, RMSprop
 from minidl.optim import adam, lr_scheduler, optimizer, rmsprop, sgd
 
+from tests.strict_device import StrictArray
+
 from .problems import make_params, minidl_backward, run_minidl
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -285,42 +287,19 @@ def test_docs_optimizers_md_examples_run():
 
 
 # ------------------------------------------------------------ a second device
-class _DeviceArray(np.ndarray):
-    """Arrays of a pretend second device. Strict: a ufunc that mixes them with host
-    (plain NumPy) arrays raises, as CuPy does, so an optimizer that made a state array
-    with NumPy instead of ``array_module(p)`` would fail here."""
-
-    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
-        arrays = [a for a in inputs + (out or ()) if isinstance(a, np.ndarray)]
-        if any(not isinstance(a, _DeviceArray) for a in arrays):
-            raise TypeError(f"{ufunc.__name__}: mixes host and device arrays")
-        host = [a.view(np.ndarray) if isinstance(a, _DeviceArray) else a for a in inputs]
-        if out is not None:
-            kwargs["out"] = tuple(o.view(np.ndarray) for o in out)
-        result = getattr(ufunc, method)(*host, **kwargs)
-        if out is not None:
-            return out[0] if len(out) == 1 else out
-        return result.view(_DeviceArray) if isinstance(result, np.ndarray) else result
-
-
-@pytest.fixture
-def device():
-    from minidl import backend
-    backend.register_backend(backend.Backend(
-        "standin", np, _DeviceArray, to_host=lambda a: a.view(np.ndarray).copy(),
-        from_host=lambda a, index: np.array(a).view(_DeviceArray)))
-    yield "standin"
-    backend.unregister_backend("standin")
+# The strict stand-in device (tests/strict_device.py) refuses, as CuPy does, any mixing
+# of its arrays with host NumPy arrays, so an optimizer that made a state array with
+# NumPy instead of ``array_module(p)`` fails here.
 
 
 @pytest.mark.parametrize("make", ALL_OPTIMIZERS, ids=IDS)
-def test_optimizers_run_on_another_device_and_state_moves_on_load(make, device):
+def test_optimizers_run_on_another_device_and_state_moves_on_load(make, strict):
     rng = np.random.default_rng(5)
     grads = [[rng.normal(size=s) for s in (p.shape for p in make_params())] for _ in range(6)]
 
     def run(on_device, steps, params=None, opt=None):
-        wrap = (lambda a: minidl.Tensor._wrap(a.copy().view(_DeviceArray))) if on_device else \
-            (lambda a: minidl.Tensor._wrap(a.copy()))
+        wrap = (lambda a: minidl.tensor(a, device=strict)) if on_device else \
+            (lambda a: minidl.tensor(a))
         if params is None:
             params = [wrap(p.data).requires_grad_() for p in make_params()]
             opt = make(params)
@@ -333,16 +312,44 @@ def test_optimizers_run_on_another_device_and_state_moves_on_load(make, device):
     host, host_opt = run(False, range(6))
     dev, dev_opt = run(True, range(6))
     for h, d in zip(host, dev):
-        assert str(d.device) == "standin:0" and isinstance(d.data, _DeviceArray)
-        np.testing.assert_array_equal(h.data, d.data.view(np.ndarray))
+        assert str(d.device) == "strict:0" and isinstance(d.data, StrictArray)
+        np.testing.assert_array_equal(h.data, d.numpy())
         for value in dev_opt.state[d].values():
-            assert not isinstance(value, np.ndarray) or isinstance(value, _DeviceArray)
+            assert not isinstance(value, np.ndarray)
 
     # a host checkpoint loaded into a device optimizer puts the state on the device
     half, half_opt = run(False, range(3))
-    moved = [minidl.Tensor._wrap(p.data.copy().view(_DeviceArray)).requires_grad_() for p in half]
+    moved = [minidl.tensor(p.data, device=strict).requires_grad_() for p in half]
     moved_opt = make(moved)
     moved_opt.load_state_dict(half_opt.state_dict())
     run(True, range(3, 6), moved, moved_opt)
     for h, d in zip(host, moved):
-        np.testing.assert_array_equal(h.data, d.data.view(np.ndarray))
+        np.testing.assert_array_equal(h.data, d.numpy())
+
+
+@pytest.mark.parametrize("make", ALL_OPTIMIZERS, ids=IDS)
+def test_state_follows_a_model_moved_after_the_optimizer_was_built(make, strict):
+    """model.to(device) moves parameters in place; their state follows on the next step."""
+    rng = np.random.default_rng(7)
+    grads = [[rng.normal(size=s) for s in (p.shape for p in make_params())] for _ in range(4)]
+
+    def run(move_after):
+        params = [minidl.tensor(p.data).requires_grad_() for p in make_params()]
+        opt = make(params)
+        for step in range(4):
+            if step == move_after:
+                for p in params:  # what Module.to does: the same Parameter, new data
+                    p.data = minidl.backend.to_device(p.data, strict)
+            for p, g in zip(params, grads[step]):
+                p.grad = minidl.tensor(g, device=p.device)
+            opt.step()
+        return params, opt
+
+    reference, _ = run(move_after=None)
+    moved, opt = run(move_after=2)          # two steps on the CPU, two on the device
+    for r, m in zip(reference, moved):
+        assert isinstance(m.data, StrictArray)
+        np.testing.assert_allclose(m.numpy(), r.numpy(), rtol=1e-12, atol=1e-12)
+        for value in opt.state[m].values():
+            assert not isinstance(value, np.ndarray), "a state array stayed on the CPU"
+

@@ -9,6 +9,7 @@ import minidl
 import minidl.nn as nn
 from minidl.nn.modules import module as module_module
 from minidl.nn import Module, Parameter
+from tests.strict_device import StrictArray
 
 
 class Block(Module):
@@ -257,29 +258,19 @@ def test_optimizer_style_update_after_to():
     assert layer.weight.tolist() == [[1.0, 1.0]]
 
 
-def test_to_moves_data_between_devices(monkeypatch):
-    """A second backend (a NumPy subclass standing in for a GPU) receives every array."""
-    from minidl import backend
-
-    class FakeArray(np.ndarray):
-        pass
-
-    fake = backend.Backend("fakegpu", np, FakeArray, lambda a: np.asarray(a).view(np.ndarray),
-                           lambda a, index: np.array(a).view(FakeArray))
-    backend.register_backend(fake)
-    try:
-        net = Net()
-        net(minidl.randn(2, 3)).sum().backward()
-        params = list(net.parameters())
-        net.to("fakegpu")
-        assert all(isinstance(p.data, FakeArray) for p in params)
-        assert all(isinstance(p.grad.data, FakeArray) for p in params)
-        assert all(isinstance(b.data, FakeArray) for b in net.buffers())
-        assert all(a is b for a, b in zip(params, net.parameters()))
-        net.cpu()
-        assert all(type(p.data) is np.ndarray for p in net.parameters())
-    finally:
-        backend.unregister_backend("fakegpu")
+def test_to_moves_data_between_devices(strict):
+    """The strict stand-in device (tests/strict_device.py) receives every array."""
+    net = Net()
+    net(minidl.randn(2, 3)).sum().backward()
+    params = list(net.parameters())
+    net.to(strict)
+    assert all(isinstance(p.data, StrictArray) for p in params)
+    assert all(isinstance(p.grad.data, StrictArray) for p in params)
+    assert all(isinstance(b.data, StrictArray) for b in net.buffers())
+    assert all(a is b for a, b in zip(params, net.parameters()))
+    net(minidl.randn(2, 3, device=strict)).sum().backward()  # and it runs there
+    net.cpu()
+    assert all(type(p.data) is np.ndarray for p in net.parameters())
 
 
 # --------------------------------------------------------------- state_dict
