@@ -26,9 +26,9 @@ def parse_block(text, title):
     block = text.split(f"== {title} ==\n", 1)[1].split("==", 1)[0]
     values = {}
     for line in block.splitlines():
-        label, _, value = line.partition(":")
+        label, colon, value = line.partition(":")
         label = label.strip()
-        if label and label != "agreement":
+        if colon and label != "agreement" and re.match(r"\s*[\[\d-]", value):
             values[label] = np.array(ast.literal_eval(value.strip()), dtype=float)
     return values
 
