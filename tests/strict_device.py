@@ -60,6 +60,10 @@ NUMPY_ONLY_METHODS = frozenset({"ctypes", "getfield", "resize", "setfield", "set
                                 "tofile", "to_device"})
 # Functions that take host data on purpose: they are how data gets onto the device.
 HOST_TO_DEVICE = frozenset({"asarray", "array", "asanyarray", "ascontiguousarray"})
+# Functions and methods whose array arguments are shapes, axes or counts (metadata that
+# CuPy reads on the host), so a host integer array there is fine: x.transpose(order).
+HOST_METADATA = frozenset({"transpose", "reshape", "moveaxis", "broadcast_to", "expand_dims",
+                           "squeeze", "swapaxes", "repeat", "tile"})
 
 
 def _where(array) -> str:
@@ -86,9 +90,10 @@ def _wrap(value, device_id: int):
 class _Unwrapper:
     """Unwraps the StrictArrays in a call's arguments, checking that nothing is mixed."""
 
-    def __init__(self, what: str, allow_host: bool = False):
+    def __init__(self, what: str, allow_host: bool = False, allow_host_ints: bool = False):
         self.what = what
         self.allow_host = allow_host
+        self.allow_host_ints = allow_host_ints
         self.device_id = None
 
     def __call__(self, value):
@@ -100,7 +105,8 @@ class _Unwrapper:
                     f"{self.what}: arrays on '{DEVICE}:{self.device_id}' and "
                     f"{_where(value)} meet in one operation")
             return value._array
-        if isinstance(value, np.ndarray) and not self.allow_host:
+        if isinstance(value, np.ndarray) and not (
+                self.allow_host or (self.allow_host_ints and value.dtype.kind in "iu")):
             raise StrictDeviceError(
                 f"{self.what}: got a host NumPy array (shape {value.shape}) among device "
                 "arrays; CuPy refuses this. Move it with xp.asarray / to_device, or compute "
@@ -328,7 +334,8 @@ class _Method:
         self.owner, self.name, self.method = owner, name, method
 
     def __call__(self, *args, **kwargs):
-        unwrap = _Unwrapper(f"ndarray.{self.name} on an array on {_where(self.owner)}")
+        unwrap = _Unwrapper(f"ndarray.{self.name} on an array on {_where(self.owner)}",
+                            allow_host_ints=self.name in HOST_METADATA)
         unwrap.device_id = self.owner.device_id
         result = self.method(*unwrap(args), **unwrap(kwargs))
         if self.name in ("item", "tolist", "tobytes"):  # explicit copies to the host
@@ -413,7 +420,8 @@ class _Function:
 
     def __call__(self, *args, **kwargs):
         short = self.__name__.rsplit(".", 1)[-1]
-        unwrap = _Unwrapper(self.__name__, allow_host=short in HOST_TO_DEVICE)
+        unwrap = _Unwrapper(self.__name__, allow_host=short in HOST_TO_DEVICE,
+                            allow_host_ints=short in HOST_METADATA)
         result = self._function(*unwrap(args), **unwrap(kwargs))
         if short in HOST_TO_DEVICE and isinstance(result, np.ndarray):
             # a transfer copies (np.asarray may hand back the very host array it was given)

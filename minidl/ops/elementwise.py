@@ -29,25 +29,23 @@ _FLOAT32 = np.dtype(np.float32)
 
 
 def _erf(xp, x):
-    """erf on either backend (NumPy has none; CuPy has one through cupyx)."""
-    if xp.__name__ == "numpy":
-        return _erf_numpy(x)
-    import cupyx.scipy.special  # noqa: PLC0415 (only on the GPU)
-    return cupyx.scipy.special.erf(x)
+    """erf on any backend: CuPy has one (through cupyx), NumPy has none (array code below)."""
+    if xp.__name__ == "cupy":
+        import cupyx.scipy.special  # noqa: PLC0415 (only on the GPU)
+        return cupyx.scipy.special.erf(x)
+    return _erf_series(xp, x)
 
 
-def _erf_numpy(x):
+def _erf_series(xp, x):
     """erf to float64 precision: a series near 0 and a continued fraction further out.
 
     For |x| < 2.5 the Maclaurin series sum_n (-1)^n x^(2n+1) / (n! (2n+1)) * 2/sqrt(pi)
     converges quickly; beyond, erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + ...)))
     (Lentz-free backward evaluation of the continued fraction).
     """
-    import numpy as np
-
-    x = np.asarray(x)
-    ax = np.abs(x).astype(np.float64)
-    out = np.empty_like(ax)
+    x = xp.asarray(x)
+    ax = xp.abs(x).astype(np.float64)
+    out = xp.empty_like(ax)
     small = ax < 2.5
     xs = ax[small]
     term = xs.copy()
@@ -58,11 +56,11 @@ def _erf_numpy(x):
         total += term / (2 * n + 1)
     out[small] = total * (2.0 / math.sqrt(math.pi))
     xl = ax[~small]
-    frac = np.zeros_like(xl)
+    frac = xp.zeros_like(xl)
     for k in range(60, 0, -1):  # erfc continued fraction: x + (k/2) / (x + ...)
         frac = (k / 2.0) / (xl + frac)
-    out[~small] = 1.0 - np.exp(-xl * xl) / math.sqrt(math.pi) / (xl + frac)
-    return (np.sign(x) * out).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+    out[~small] = 1.0 - xp.exp(-xl * xl) / math.sqrt(math.pi) / (xl + frac)
+    return (xp.sign(x) * out).astype(x.dtype if x.dtype.kind == "f" else np.float64)
 
 
 # ----------------------------------------------------------------- arithmetic

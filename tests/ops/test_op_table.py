@@ -2,7 +2,9 @@
 
 Each entry says how to call the op in minidl, how to compute the same thing in
 plain NumPy, and from which domain (see tests/strategies.py) each input is drawn.
-Then, for every entry:
+Then, for every entry and every device (the ``device`` parameter of tests/conftest.py:
+the CPU, the strict stand-in device that refuses NumPy code on device data, a GPU when
+present):
 
 * forward: minidl's result equals the NumPy reference (float64);
 * float32: a float32 input gives a float32 result (no silent upcasting);
@@ -219,10 +221,12 @@ OPS = [
        family="indexing"),
     Op("getitem_mixed", lambda x: x[[1, 1, 0], ..., :1], lambda a: a[[1, 1, 0], ..., :1],
        min_ndim=2, min_side=2, family="indexing"),
-    Op("gather", lambda x: indexing.gather(x, -1, minidl.tensor(_gather_index(x.shape))),
+    Op("gather", lambda x: indexing.gather(
+        x, -1, minidl.tensor(_gather_index(x.shape), device=x.device)),
        lambda a: np.take_along_axis(a, _gather_index(a.shape), -1), min_ndim=1,
        family="indexing"),
-    Op("index_select", lambda x: indexing.index_select(x, 0, minidl.tensor([0, 0])),
+    Op("index_select", lambda x: indexing.index_select(x, 0, minidl.tensor([0, 0],
+                                                                          device=x.device)),
        lambda a: a[[0, 0]], min_ndim=1, family="indexing"),
     Op("masked_fill", lambda x: indexing.masked_fill(x, x.detach() > 0, 0.5),
        lambda a: np.where(a > 0, 0.5, a), ("nonzero",), family="indexing"),
@@ -264,11 +268,12 @@ def test_every_public_differentiable_op_is_in_the_table():
 
 @pytest.mark.parametrize("op", OPS, ids=_ids)
 @given(data=st.data())
-def test_forward_matches_numpy(op, data):
+def test_forward_matches_numpy(op, data, device):
     arrays = _draw_inputs(data, op, op.shapes())
-    out = op.fn(*[minidl.tensor(a) for a in arrays])
+    out = op.fn(*[minidl.tensor(a, device=device) for a in arrays])
     expected = np.asarray(op.ref(*arrays))
     assert out.shape == expected.shape
+    assert out.device == (device if op.name != "to_device" else "cpu")
     assert out.dtype == np.float64
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-9, atol=1e-12)
 
@@ -276,9 +281,9 @@ def test_forward_matches_numpy(op, data):
 @pytest.mark.parametrize("op", [op for op in OPS if op.float32], ids=_ids)
 @settings(max_examples=3)
 @given(data=st.data())
-def test_float32_in_float32_out(op, data):
+def test_float32_in_float32_out(op, data, device):
     arrays = _draw_inputs(data, op, op.shapes())
-    out = op.fn(*[minidl.tensor(a, dtype=minidl.float32) for a in arrays])
+    out = op.fn(*[minidl.tensor(a, dtype=minidl.float32, device=device) for a in arrays])
     assert out.dtype == np.float32, f"{op.name}: float32 input gave {out.dtype}"
     np.testing.assert_allclose(out.numpy(), op.ref(*arrays), rtol=1e-4, atol=1e-5)
 
@@ -286,32 +291,33 @@ def test_float32_in_float32_out(op, data):
 @pytest.mark.parametrize("op", OPS, ids=_ids)
 @settings(max_examples=8)
 @given(data=st.data())
-def test_gradcheck(op, data):
+def test_gradcheck(op, data, device):
     arrays = _draw_inputs(data, op, op.shapes())
-    inputs = [minidl.tensor(a, dtype=F64, requires_grad=True) for a in arrays]
+    inputs = [minidl.tensor(a, dtype=F64, device=device, requires_grad=True) for a in arrays]
     assert gradcheck(op.fn, inputs)
 
 
 @pytest.mark.parametrize("op", BROADCAST_OPS, ids=_ids)
 @settings(max_examples=10)
 @given(data=st.data())
-def test_broadcasting_gradients(op, data):
+def test_broadcasting_gradients(op, data, device):
     arrays = _draw_inputs(data, op, broadcastable_shapes(op.arity))
-    inputs = [minidl.tensor(a, dtype=F64, requires_grad=True) for a in arrays]
+    inputs = [minidl.tensor(a, dtype=F64, device=device, requires_grad=True) for a in arrays]
     out = op.fn(*inputs)
     np.testing.assert_allclose(out.numpy() if not out.requires_grad else out.detach().numpy(),
                                op.ref(*arrays), rtol=1e-9, atol=1e-12)
     out.sum().backward()
     for t, a in zip(inputs, arrays):
         assert t.grad.shape == a.shape, f"{op.name}: grad {t.grad.shape} for input {a.shape}"
+        assert t.grad.device == t.device, f"{op.name}: grad on {t.grad.device} for {t.device}"
     for t in inputs:
         t.grad = None
     assert gradcheck(op.fn, inputs)
 
 
 @pytest.mark.parametrize("op", BROADCAST_OPS, ids=_ids)
-def test_binary_ops_accept_python_numbers_and_arrays(op):
-    x = minidl.tensor([0.5, 1.5], dtype=F64, requires_grad=True)
+def test_binary_ops_accept_python_numbers_and_arrays(op, device):
+    x = minidl.tensor([0.5, 1.5], dtype=F64, device=device, requires_grad=True)
     a = np.array([0.5, 1.5])
     np.testing.assert_allclose(op.fn(x, 2.0).detach().numpy(), op.ref(a, 2.0))
     if op.name not in ("where",):
