@@ -5,9 +5,10 @@ batch at once (no Python loop over images or pixels):
 
 * classes: circle, square, triangle, star, cross, ring, diamond, horizontal bars,
   vertical bars, ellipse;
-* every image gets a random position, size (radius 7..13 px at 32 x 32), rotation (free for
-  most figures; within +-15 degrees for the square, the diamond (a square turned 45 degrees)
-  and the bars, whose orientation *is* their class), figure colour and background;
+* every image gets a random position, size (radius 8..13 px at 32 x 32), rotation (within
+  +-25 degrees for the triangle, star, cross and ellipse; +-15 degrees for the square, the
+  diamond (a square turned 45 degrees) and the bars, whose orientation *is* their class),
+  figure colour and background;
 * colours are drawn independently of the class (the figure only contrasts with its
   background), so the mean colour says nothing about the label: a model has to look at shape;
 * the background is a random colour with a gradient and a smooth texture, and Gaussian noise
@@ -20,7 +21,12 @@ then gives a mask with one pixel of anti-aliasing.
 
 Generation is deterministic given ``(seed, split)``; the train and test splits use
 different random streams. Generated arrays are cached in memory, so building the same
-dataset twice is free.
+dataset twice is free (10,000 images take about two seconds to draw).
+
+Difficulty: the constants below (``ROTATION``, ``RADIUS``, ``NOISE``, ``TEXTURE``,
+``MIN_CONTRAST``) were tuned so that a small three-layer CNN reaches about 80 % test accuracy
+after 3 epochs on 5,000 images and a ResNet-18 more, while a linear classifier on the
+mean and spread of each colour channel gets about 14 % (chance: 10 %).
 
 Example:
     >>> ds = SyntheticShapes(n=20, seed=0)
