@@ -474,7 +474,7 @@ class _ThreadedLoaderIter(_LoaderIter):
             return shared.results.pop(seq)
 
     def __next__(self):
-        if self._received == self._sent:
+        if self._received == self._sent or not self._finalizer.alive:  # done, or closed
             self.close()
             raise StopIteration
         try:

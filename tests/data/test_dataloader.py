@@ -134,8 +134,11 @@ class Failing(Dataset):
 @pytest.mark.parametrize("prefetch,workers", [(0, 0), (2, 0), (1, 3)])
 def test_worker_exception_reraised_with_original_traceback(prefetch, workers):
     loader = DataLoader(Failing(), batch_size=2, prefetch=prefetch, num_workers=workers)
+    it = iter(loader)
     with pytest.raises(KeyError, match="sample 5 is broken") as info:
-        list(loader)
+        list(it)
+    if prefetch or workers:
+        assert list(it) == []  # the workers were stopped: the failed pass is over
     text = "".join(traceback.format_exception(info.value))
     assert "_failing_getitem" in text  # the frame where it happened is in the traceback
     if prefetch or workers:
