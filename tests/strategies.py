@@ -209,7 +209,9 @@ def pool2d_geometries(draw, max_batch: int = 2, max_channels: int = 3, max_side:
     padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
     sides = []
     for k, p, d in zip(kernel, padding, dil):
-        smallest = max(1, d * (k - 1) + 1 - 2 * p)
+        # with dilation, a side shorter than the kernel's span lets a window fall wholly in
+        # the padding (its maximum is -inf and its index means nothing): avoid that here
+        smallest = d * (k - 1) + 1 if d > 1 else max(1, k - 2 * p)
         sides.append(draw(st.integers(smallest, max(smallest, max_side))))
     return {"x": (n, c, *sides), "kernel_size": kernel, "stride": stride, "padding": padding,
             "dilation": dil, "ceil_mode": draw(st.booleans())}
