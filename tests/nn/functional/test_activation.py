@@ -62,18 +62,19 @@ def test_docstring_examples():
 
 @pytest.mark.parametrize("name", sorted(TABLE))
 @given(shape=shapes(0, 3), data=st.data())
-def test_forward_matches_numpy(name, shape, data):
+def test_forward_matches_numpy(name, shape, data, device):
     fn, ref, domain = TABLE[name]
     x = _draw(data, shape, domain)
-    np.testing.assert_allclose(fn(minidl.tensor(x)).data, ref(x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fn(minidl.tensor(x, device=device)).detach().numpy(), ref(x),
+                               rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(TABLE))
 @settings(max_examples=5)
 @given(shape=shapes(0, 2), data=st.data())
-def test_gradcheck(name, shape, data):
+def test_gradcheck(name, shape, data, device):
     fn, _, domain = TABLE[name]
-    x = minidl.tensor(_draw(data, shape, domain), dtype=F64, requires_grad=True)
+    x = minidl.tensor(_draw(data, shape, domain), dtype=F64, requires_grad=True, device=device)
     assert gradcheck(fn, [x])
 
 

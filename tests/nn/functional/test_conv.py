@@ -31,8 +31,8 @@ def _arrays(geom, seed, transpose=False):
     return x, w, b
 
 
-def _t(a, grad=True):
-    return minidl.tensor(a, dtype=minidl.float64, requires_grad=grad)
+def _t(a, grad=True, device=None):
+    return minidl.tensor(a, dtype=minidl.float64, device=device, requires_grad=grad)
 
 
 def _kwargs(geom):
@@ -47,20 +47,22 @@ def test_docstring_examples():
 # ------------------------------------------------------------------ conv2d
 @given(geom=conv2d_geometries(), seed=seeds, use_bias=st.booleans())
 @settings(max_examples=25)
-def test_conv2d_matches_reference(geom, seed, use_bias):
+def test_conv2d_matches_reference(geom, seed, use_bias, device):
     x, w, b = _arrays(geom, seed)
     b = b if use_bias else None
-    y = F.conv2d(_t(x, False), _t(w, False), None if b is None else _t(b, False), **_kwargs(geom))
+    y = F.conv2d(_t(x, False, device=device), _t(w, False, device=device),
+                 None if b is None else _t(b, False, device=device), **_kwargs(geom))
     np.testing.assert_allclose(y.numpy(), conv2d_reference(x, w, b, **_kwargs(geom)),
                                rtol=1e-10, atol=1e-10)
 
 
 @given(geom=conv2d_geometries(), seed=seeds)
 @settings(max_examples=12)
-def test_conv2d_gradcheck(geom, seed):
+def test_conv2d_gradcheck(geom, seed, device):
     x, w, b = _arrays(geom, seed)
     kw = _kwargs(geom)
-    assert gradcheck(lambda x_, w_, b_: F.conv2d(x_, w_, b_, **kw), [_t(x), _t(w), _t(b)])
+    assert gradcheck(lambda x_, w_, b_: F.conv2d(x_, w_, b_, **kw),
+                     [_t(x, device=device), _t(w, device=device), _t(b, device=device)])
 
 
 @given(geom=conv2d_geometries(), seed=seeds)
@@ -174,7 +176,7 @@ def test_no_grad_forward_records_nothing():
 # ----------------------------------------------------------- conv_transpose2d
 @given(geom=conv2d_geometries(max_side=5), seed=seeds, use_bias=st.booleans(), data=st.data())
 @settings(max_examples=20)
-def test_conv_transpose2d_matches_reference(geom, seed, use_bias, data):
+def test_conv_transpose2d_matches_reference(geom, seed, use_bias, data, device):
     x, w, b = _arrays(geom, seed, transpose=True)
     kw = _kwargs(geom)
     out_pad = tuple(data.draw(st.integers(0, max(s, d) - 1))
@@ -183,11 +185,13 @@ def test_conv_transpose2d_matches_reference(geom, seed, use_bias, data):
             zip(x.shape[2:], kw["stride"], kw["padding"], kw["dilation"], w.shape[2:], out_pad)]
     if min(size) < 1:
         with pytest.raises(ValueError, match="conv_transpose2d: the output size"):
-            F.conv_transpose2d(_t(x, False), _t(w, False), None, kw["stride"], kw["padding"],
+            F.conv_transpose2d(_t(x, False, device=device), _t(w, False, device=device), None,
+                               kw["stride"], kw["padding"],
                                out_pad, kw["groups"], kw["dilation"])
         return
     b = b if use_bias else None
-    y = F.conv_transpose2d(_t(x, False), _t(w, False), None if b is None else _t(b, False),
+    y = F.conv_transpose2d(_t(x, False, device=device), _t(w, False, device=device),
+                           None if b is None else _t(b, False, device=device),
                            kw["stride"], kw["padding"], out_pad, kw["groups"], kw["dilation"])
     ref = conv_transpose2d_reference(x, w, b, kw["stride"], kw["padding"], out_pad, kw["groups"],
                                      kw["dilation"])
@@ -196,7 +200,7 @@ def test_conv_transpose2d_matches_reference(geom, seed, use_bias, data):
 
 @given(geom=conv2d_geometries(max_side=4), seed=seeds)
 @settings(max_examples=10)
-def test_conv_transpose2d_gradcheck(geom, seed):
+def test_conv_transpose2d_gradcheck(geom, seed, device):
     x, w, b = _arrays(geom, seed, transpose=True)
     kw = _kwargs(geom)
     size = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
@@ -206,7 +210,7 @@ def test_conv_transpose2d_gradcheck(geom, seed):
     assert gradcheck(
         lambda x_, w_, b_: F.conv_transpose2d(x_, w_, b_, kw["stride"], kw["padding"], 0,
                                               kw["groups"], kw["dilation"]),
-        [_t(x), _t(w), _t(b)])
+        [_t(x, device=device), _t(w, device=device), _t(b, device=device)])
 
 
 def test_conv_transpose2d_is_conv2d_input_gradient():

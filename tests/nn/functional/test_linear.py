@@ -31,21 +31,22 @@ def linear_problems(draw):
 
 
 @given(linear_problems())
-def test_forward_matches_numpy(problem):
+def test_forward_matches_numpy(device, problem):
     x, w, b = problem
-    y = F.linear(minidl.tensor(x), minidl.tensor(w), None if b is None else minidl.tensor(b))
+    y = F.linear(minidl.tensor(x, device=device), minidl.tensor(w, device=device),
+                 None if b is None else minidl.tensor(b, device=device))
     expected = x @ w.T + (0 if b is None else b)
-    np.testing.assert_allclose(y.data, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y.detach().numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
 @settings(max_examples=10)
 @given(linear_problems())
-def test_gradcheck(problem):
+def test_gradcheck(device, problem):
     x, w, b = problem
-    inputs = [minidl.tensor(x, dtype=F64, requires_grad=True),
-              minidl.tensor(w, dtype=F64, requires_grad=True)]
+    inputs = [minidl.tensor(x, dtype=F64, requires_grad=True, device=device),
+              minidl.tensor(w, dtype=F64, requires_grad=True, device=device)]
     if b is not None:
-        inputs.append(minidl.tensor(b, dtype=F64, requires_grad=True))
+        inputs.append(minidl.tensor(b, dtype=F64, requires_grad=True, device=device))
     assert gradcheck(lambda *t: F.linear(*t), inputs)
 
 

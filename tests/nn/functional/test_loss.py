@@ -18,8 +18,8 @@ F64 = minidl.float64
 REDUCTIONS = ["none", "mean", "sum"]
 
 
-def T(a, grad=False):
-    return minidl.tensor(a, requires_grad=grad)
+def T(a, grad=False, device=None):
+    return minidl.tensor(a, device=device, requires_grad=grad)
 
 
 def test_docstring_examples():
@@ -104,22 +104,24 @@ def ce_cases(draw, max_batch=4, max_classes=4):
 
 
 @given(ce_cases(max_batch=5, max_classes=6))
-def test_cross_entropy_forward(case):
+def test_cross_entropy_forward(device, case):
     x, t, weight, eps, reduction = case
-    got = F.cross_entropy(T(x), T(t), None if weight is None else T(weight), ignore_index=-1,
+    got = F.cross_entropy(T(x, device=device), T(t, device=device),
+                          None if weight is None else T(weight, device=device), ignore_index=-1,
                           reduction=reduction, label_smoothing=eps)
     expected = ref_cross_entropy(x, t, weight, -1, reduction, eps)
-    np.testing.assert_allclose(got.data, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got.detach().numpy(), expected, rtol=1e-10, atol=1e-12)
 
 
 @settings(max_examples=12)
 @given(ce_cases(max_batch=3, max_classes=4))
-def test_cross_entropy_gradcheck(case):
+def test_cross_entropy_gradcheck(device, case):
     x, t, weight, eps, reduction = case
-    w = None if weight is None else T(weight)
-    fn = lambda logits: F.cross_entropy(logits, T(t), w, ignore_index=-1,  # noqa: E731
-                                        reduction=reduction, label_smoothing=eps)
-    assert gradcheck(fn, [T(x, grad=True)])
+    w = None if weight is None else T(weight, device=device)
+    fn = lambda logits: F.cross_entropy(  # noqa: E731
+        logits, T(t, device=device), w, ignore_index=-1, reduction=reduction,
+        label_smoothing=eps)
+    assert gradcheck(fn, [T(x, grad=True, device=device)])
 
 
 def test_cross_entropy_gradient_is_softmax_minus_onehot():
@@ -236,28 +238,33 @@ def test_cross_entropy_errors():
 
 # ------------------------------------------------------------------------ nll_loss
 @given(ce_cases(max_batch=4, max_classes=5))
-def test_nll_loss_forward_and_equivalence(case):
+def test_nll_loss_forward_and_equivalence(device, case):
     x, t, weight, _, reduction = case
     logp = np.moveaxis(_log_softmax(_rows(x)).reshape((x.shape[0],) + x.shape[2:] + (x.shape[1],)),
                        -1, 1)
-    w = None if weight is None else T(weight)
-    got = F.nll_loss(T(logp), T(t), w, ignore_index=-1, reduction=reduction)
-    np.testing.assert_allclose(got.data, ref_nll(logp, t, weight, -1, reduction), rtol=1e-10,
+    w = None if weight is None else T(weight, device=device)
+    got = F.nll_loss(T(logp, device=device), T(t, device=device), w, ignore_index=-1,
+                     reduction=reduction)
+    np.testing.assert_allclose(got.detach().numpy(), ref_nll(logp, t, weight, -1, reduction),
+                               rtol=1e-10,
                                atol=1e-12)
-    via_ce = F.cross_entropy(T(x), T(t), w, ignore_index=-1, reduction=reduction)
-    np.testing.assert_allclose(got.data, via_ce.data, rtol=1e-10, atol=1e-12)
+    via_ce = F.cross_entropy(T(x, device=device), T(t, device=device), w, ignore_index=-1,
+                             reduction=reduction)
+    np.testing.assert_allclose(got.detach().numpy(), via_ce.detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
 
 
 @settings(max_examples=8)
 @given(ce_cases(max_batch=3, max_classes=4))
-def test_nll_loss_gradcheck(case):
+def test_nll_loss_gradcheck(device, case):
     x, t, weight, _, reduction = case
-    w = None if weight is None else T(weight)
-    fn = lambda a: F.nll_loss(a, T(t), w, ignore_index=-1, reduction=reduction)  # noqa: E731
-    assert gradcheck(fn, [T(x, grad=True)])
-    composed = lambda a: F.nll_loss(F.log_softmax(a, 1), T(t), w,  # noqa: E731
+    w = None if weight is None else T(weight, device=device)
+    fn = lambda a: F.nll_loss(a, T(t, device=device), w, ignore_index=-1,
+                              reduction=reduction)  # noqa: E731
+    assert gradcheck(fn, [T(x, grad=True, device=device)])
+    composed = lambda a: F.nll_loss(F.log_softmax(a, 1), T(t, device=device), w,  # noqa: E731
                                     ignore_index=-1, reduction=reduction)
-    assert gradcheck(composed, [T(x, grad=True)])
+    assert gradcheck(composed, [T(x, grad=True, device=device)])
 
 
 def test_nll_loss_errors():
@@ -293,14 +300,16 @@ REGRESSION = {
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @settings(max_examples=5)
 @given(shape=shapes(0, 3), data=st.data())
-def test_regression_losses(name, reduction, shape, data):
+def test_regression_losses(device, name, reduction, shape, data):
     fn, elementwise = REGRESSION[name]
     # grid vs offgrid inputs: |input - target| is 0.25 + k/2, never at a kink (0, 0.5, 1, 1.5)
     x = data.draw(domain_arrays(shape, "grid"))
     y = data.draw(domain_arrays(shape, "offgrid"))
-    got = fn(T(x), T(y), reduction=reduction)
-    np.testing.assert_allclose(got.data, _reduce(elementwise(x - y), reduction), rtol=1e-12)
-    assert gradcheck(lambda a, b: fn(a, b, reduction=reduction), [T(x, True), T(y, True)])
+    got = fn(T(x, device=device), T(y, device=device), reduction=reduction)
+    np.testing.assert_allclose(got.detach().numpy(), _reduce(elementwise(x - y), reduction),
+                               rtol=1e-12)
+    assert gradcheck(lambda a, b: fn(a, b, reduction=reduction),
+                     [T(x, True, device=device), T(y, True, device=device)])
 
 
 @pytest.mark.parametrize("fn", [F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss,
@@ -330,15 +339,16 @@ def ref_bce(p, y, weight=None):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @settings(max_examples=6)
 @given(shape=shapes(1, 3), data=st.data())
-def test_binary_cross_entropy(reduction, shape, data):
+def test_binary_cross_entropy(device, reduction, shape, data):
     p = data.draw(arrays(shape, 0.05, 0.95))
     y = data.draw(arrays(shape, 0.0, 1.0))
     weight = data.draw(st.none() | arrays(shape[-1:], 0.2, 2.0))
-    w = None if weight is None else T(weight)
-    got = F.binary_cross_entropy(T(p), T(y), w, reduction=reduction)
-    np.testing.assert_allclose(got.data, _reduce(ref_bce(p, y, weight), reduction), rtol=1e-10)
+    w = None if weight is None else T(weight, device=device)
+    got = F.binary_cross_entropy(T(p, device=device), T(y, device=device), w, reduction=reduction)
+    np.testing.assert_allclose(got.detach().numpy(), _reduce(ref_bce(p, y, weight), reduction),
+                               rtol=1e-10)
     assert gradcheck(lambda a, b: F.binary_cross_entropy(a, b, w, reduction=reduction),
-                     [T(p, True), T(y, True)])
+                     [T(p, True, device=device), T(y, True, device=device)])
 
 
 def test_binary_cross_entropy_clamps_logs():
@@ -362,19 +372,21 @@ def ref_bce_logits(x, y, weight=None, pos_weight=None):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @settings(max_examples=6)
 @given(shape=shapes(1, 3), data=st.data())
-def test_binary_cross_entropy_with_logits(reduction, shape, data):
+def test_binary_cross_entropy_with_logits(device, reduction, shape, data):
     x = data.draw(arrays(shape))
     y = data.draw(arrays(shape, 0.0, 1.0))
     weight = data.draw(st.none() | arrays(shape[-1:], 0.2, 2.0))
     pos_weight = data.draw(st.none() | arrays(shape[-1:], 0.2, 3.0))
-    w = None if weight is None else T(weight)
-    pw = None if pos_weight is None else T(pos_weight)
-    got = F.binary_cross_entropy_with_logits(T(x), T(y), w, reduction=reduction, pos_weight=pw)
-    np.testing.assert_allclose(got.data, _reduce(ref_bce_logits(x, y, weight, pos_weight),
+    w = None if weight is None else T(weight, device=device)
+    pw = None if pos_weight is None else T(pos_weight, device=device)
+    got = F.binary_cross_entropy_with_logits(T(x, device=device), T(y, device=device), w,
+                                             reduction=reduction, pos_weight=pw)
+    np.testing.assert_allclose(got.detach().numpy(), _reduce(ref_bce_logits(x, y, weight,
+                                                                            pos_weight),
                                                  reduction), rtol=1e-10, atol=1e-12)
-    inputs = [T(x, True), T(y, True)]
+    inputs = [T(x, True, device=device), T(y, True, device=device)]
     if pos_weight is not None:
-        inputs.append(T(pos_weight, True))
+        inputs.append(T(pos_weight, True, device=device))
     fn = lambda a, b, pw=None: F.binary_cross_entropy_with_logits(  # noqa: E731
         a, b, w, reduction=reduction, pos_weight=pw)
     assert gradcheck(fn, inputs)

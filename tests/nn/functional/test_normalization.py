@@ -26,8 +26,9 @@ def values(seed, shape, scale=1.0, shift=0.0):
     return np.random.default_rng(seed).standard_normal(shape) * scale + shift
 
 
-def t64(a, requires_grad=True):
-    return minidl.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
+def t64(a, requires_grad=True, device=None):
+    return minidl.tensor(np.asarray(a, dtype=np.float64), device=device,
+                         requires_grad=requires_grad)
 
 
 # ------------------------------------------------------------ NumPy references
@@ -48,48 +49,56 @@ def batch_stats_np(x):
 
 # ------------------------------------------------------------------ batch norm
 @given(channel_shapes(), seeds, st.booleans(), st.booleans())
-def test_batch_norm_training_forward_matches_numpy(shape, seed, affine, with_stats):
+def test_batch_norm_training_forward_matches_numpy(device, shape, seed, affine, with_stats):
     x = values(seed, shape, 2.0, 1.0)
     c = shape[1]
     w, b = (values(seed + 1, c), values(seed + 2, c)) if affine else (None, None)
     rm, rv = values(seed + 3, c), np.abs(values(seed + 4, c)) + 0.5
-    stats = (t64(rm, False), t64(rv, False)) if with_stats else (None, None)
-    y = F.batch_norm(t64(x), *stats, None if w is None else t64(w), None if b is None else t64(b),
+    stats = ((t64(rm, False, device=device), t64(rv, False, device=device)) if with_stats
+             else (None, None))
+    y = F.batch_norm(t64(x, device=device), *stats, None if w is None else t64(w, device=device),
+                     None if b is None else t64(b, device=device),
                      training=True, momentum=0.2, eps=1e-3)
     mean, var = batch_stats_np(x)
-    np.testing.assert_allclose(y.data, batch_norm_np(x, mean, var, w, b, 1e-3), atol=1e-12)
+    np.testing.assert_allclose(y.detach().numpy(), batch_norm_np(x, mean, var, w, b, 1e-3),
+                               atol=1e-12)
 
 
 @given(channel_shapes(), seeds)
-def test_batch_norm_eval_forward_uses_running_stats(shape, seed):
+def test_batch_norm_eval_forward_uses_running_stats(device, shape, seed):
     x = values(seed, shape)
     c = shape[1]
     w, b, rm, rv = values(seed + 1, c), values(seed + 2, c), values(seed + 3, c), \
         np.abs(values(seed + 4, c)) + 0.5
-    running = (t64(rm, False), t64(rv, False))
-    y = F.batch_norm(t64(x), *running, t64(w), t64(b), training=False)
-    np.testing.assert_allclose(y.data, batch_norm_np(x, rm, rv, w, b, 1e-5), atol=1e-12)
+    running = (t64(rm, False, device=device), t64(rv, False, device=device))
+    y = F.batch_norm(t64(x, device=device), *running, t64(w, device=device), t64(b, device=device),
+                     training=False)
+    np.testing.assert_allclose(y.detach().numpy(), batch_norm_np(x, rm, rv, w, b, 1e-5),
+                               atol=1e-12)
     # eval never changes the running statistics
-    np.testing.assert_array_equal(running[0].data, rm)
-    np.testing.assert_array_equal(running[1].data, rv)
+    np.testing.assert_array_equal(running[0].detach().numpy(), rm)
+    np.testing.assert_array_equal(running[1].detach().numpy(), rv)
 
 
 @given(channel_shapes(), seeds, st.booleans())
-def test_batch_norm_training_gradcheck(shape, seed, affine):
+def test_batch_norm_training_gradcheck(device, shape, seed, affine):
     c = shape[1]
-    x = t64(values(seed, shape, 1.5, 0.5))
-    w = t64(values(seed + 1, c)) if affine else None
-    b = t64(values(seed + 2, c)) if affine else None
+    x = t64(values(seed, shape, 1.5, 0.5), device=device)
+    w = t64(values(seed + 1, c), device=device) if affine else None
+    b = t64(values(seed + 2, c), device=device) if affine else None
     inputs = [x] + ([w, b] if affine else [])
     gradcheck(lambda *a: F.batch_norm(a[0], None, None, *a[1:], training=True, eps=1e-3),
               inputs)
 
 
 @given(channel_shapes(), seeds)
-def test_batch_norm_eval_gradcheck(shape, seed):
+def test_batch_norm_eval_gradcheck(device, shape, seed):
     c = shape[1]
-    x, w, b = t64(values(seed, shape)), t64(values(seed + 1, c)), t64(values(seed + 2, c))
-    rm, rv = t64(values(seed + 3, c), False), t64(np.abs(values(seed + 4, c)) + 0.5, False)
+    x, w, b = t64(values(seed, shape), device=device), t64(values(seed + 1, c),
+                                                           device=device), t64(values(seed + 2, c),
+                                                                               device=device)
+    rm, rv = t64(values(seed + 3, c), False, device=device), t64(np.abs(values(seed + 4, c)) + 0.5,
+                                                                 False, device=device)
     gradcheck(lambda x, w, b: F.batch_norm(x, rm, rv, w, b, training=False), [x, w, b])
 
 
@@ -186,17 +195,17 @@ def layer_norm_np(x, k, w, b, eps):
 
 
 @given(layer_norm_cases(), seeds, st.booleans())
-def test_layer_norm_forward_and_gradcheck(case, seed, affine):
+def test_layer_norm_forward_and_gradcheck(device, case, seed, affine):
     shape, normalized = case
     ns = (normalized,) if isinstance(normalized, int) else normalized
     xa = values(seed, shape)
-    w = t64(values(seed + 1, ns)) if affine else None
-    b = t64(values(seed + 2, ns)) if affine else None
-    y = F.layer_norm(t64(xa), normalized, w, b)
+    w = t64(values(seed + 1, ns), device=device) if affine else None
+    b = t64(values(seed + 2, ns), device=device) if affine else None
+    y = F.layer_norm(t64(xa, device=device), normalized, w, b)
     np.testing.assert_allclose(
-        y.data, layer_norm_np(xa, len(ns), None if w is None else w.data,
-                              None if b is None else b.data, 1e-5), atol=1e-12)
-    inputs = [t64(xa)] + ([w, b] if affine else [])
+        y.detach().numpy(), layer_norm_np(xa, len(ns), None if w is None else w.detach().numpy(),
+                              None if b is None else b.detach().numpy(), 1e-5), atol=1e-12)
+    inputs = [t64(xa, device=device)] + ([w, b] if affine else [])
     gradcheck(lambda *a: F.layer_norm(a[0], normalized, *a[1:]), inputs)
 
 
@@ -230,17 +239,17 @@ def group_norm_np(x, groups, w, b, eps):
 
 
 @given(group_norm_cases(), seeds, st.booleans())
-def test_group_norm_forward_and_gradcheck(case, seed, affine):
+def test_group_norm_forward_and_gradcheck(device, case, seed, affine):
     shape, groups = case
     c = shape[1]
     xa = values(seed, shape)
-    w = t64(values(seed + 1, c)) if affine else None
-    b = t64(values(seed + 2, c)) if affine else None
-    y = F.group_norm(t64(xa), groups, w, b)
-    np.testing.assert_allclose(y.data, group_norm_np(xa, groups, None if w is None else w.data,
-                                                     None if b is None else b.data, 1e-5),
-                               atol=1e-12)
-    inputs = [t64(xa)] + ([w, b] if affine else [])
+    w = t64(values(seed + 1, c), device=device) if affine else None
+    b = t64(values(seed + 2, c), device=device) if affine else None
+    y = F.group_norm(t64(xa, device=device), groups, w, b)
+    expected = group_norm_np(xa, groups, None if w is None else w.detach().numpy(),
+                             None if b is None else b.detach().numpy(), 1e-5)
+    np.testing.assert_allclose(y.detach().numpy(), expected, atol=1e-12)
+    inputs = [t64(xa, device=device)] + ([w, b] if affine else [])
     gradcheck(lambda *a: F.group_norm(a[0], groups, *a[1:]), inputs)
 
 

@@ -24,8 +24,8 @@ def _distinct(shape, seed):
     return (np.random.default_rng(seed).permutation(n) * 0.05 - n * 0.025).reshape(shape)
 
 
-def _t(a, grad=True):
-    return minidl.tensor(a, dtype=minidl.float64, requires_grad=grad)
+def _t(a, grad=True, device=None):
+    return minidl.tensor(a, dtype=minidl.float64, device=device, requires_grad=grad)
 
 
 def test_docstring_examples():
@@ -36,10 +36,10 @@ def test_docstring_examples():
 # ------------------------------------------------------------------ max pool
 @given(geom=pool2d_geometries(), seed=seeds)
 @settings(max_examples=30)
-def test_max_pool2d_values_and_indices_match_reference(geom, seed):
+def test_max_pool2d_values_and_indices_match_reference(geom, seed, device):
     x = np.random.default_rng(seed).standard_normal(geom["x"]).round(1)  # ties happen
     kw = {k: v for k, v in geom.items() if k != "x"}
-    y, idx = F.max_pool2d(_t(x, False), **kw, return_indices=True)
+    y, idx = F.max_pool2d(_t(x, False, device=device), **kw, return_indices=True)
     ref, ref_idx = max_pool2d_reference(x, **kw, return_indices=True)
     # with dilation a window can have all its taps in the padding; its index means nothing
     assume(np.isfinite(ref).all())
@@ -50,9 +50,10 @@ def test_max_pool2d_values_and_indices_match_reference(geom, seed):
 
 @given(geom=pool2d_geometries(), seed=seeds)
 @settings(max_examples=15)
-def test_max_pool2d_gradcheck(geom, seed):
+def test_max_pool2d_gradcheck(geom, seed, device):
     kw = {k: v for k, v in geom.items() if k != "x"}
-    assert gradcheck(lambda t: F.max_pool2d(t, **kw), [_t(_distinct(geom["x"], seed))])
+    assert gradcheck(lambda t: F.max_pool2d(t, **kw), [_t(_distinct(geom["x"], seed),
+                                                          device=device)])
 
 
 def test_max_pool2d_ties_go_to_the_first_tap():
@@ -65,8 +66,8 @@ def test_max_pool2d_ties_go_to_the_first_tap():
     np.testing.assert_array_equal(x.grad.numpy()[0, 0], expected)
 
 
-def test_max_pool2d_overlapping_windows_add_gradients():
-    x = _t(np.array([[[[0.0, 1.0, 0.5, 0.2, 0.1]]]]))
+def test_max_pool2d_overlapping_windows_add_gradients(device):
+    x = _t(np.array([[[[0.0, 1.0, 0.5, 0.2, 0.1]]]]), device=device)
     F.max_pool2d(x, (1, 3), stride=1).sum().backward()   # every window's maximum is 1.0
     np.testing.assert_array_equal(x.grad.numpy()[0, 0, 0], [0, 2, 1, 0, 0])
 
@@ -117,20 +118,22 @@ def test_max_pool2d_float32_and_nan_propagates():
 @given(geom=pool2d_geometries(dilation=False), seed=seeds, include_pad=st.booleans(),
        override=st.sampled_from([None, 2, 5]))
 @settings(max_examples=30)
-def test_avg_pool2d_matches_reference(geom, seed, include_pad, override):
+def test_avg_pool2d_matches_reference(geom, seed, include_pad, override, device):
     x = np.random.default_rng(seed).standard_normal(geom["x"])
     kw = {k: v for k, v in geom.items() if k not in ("x", "dilation")}
-    y = F.avg_pool2d(_t(x, False), **kw, count_include_pad=include_pad, divisor_override=override)
+    y = F.avg_pool2d(_t(x, False, device=device), **kw, count_include_pad=include_pad,
+                     divisor_override=override)
     ref = avg_pool2d_reference(x, **kw, count_include_pad=include_pad, divisor_override=override)
     np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
 
 
 @given(geom=pool2d_geometries(dilation=False), seed=seeds, include_pad=st.booleans())
 @settings(max_examples=15)
-def test_avg_pool2d_gradcheck(geom, seed, include_pad):
+def test_avg_pool2d_gradcheck(geom, seed, include_pad, device):
     x = np.random.default_rng(seed).standard_normal(geom["x"])
     kw = {k: v for k, v in geom.items() if k not in ("x", "dilation")}
-    assert gradcheck(lambda t: F.avg_pool2d(t, **kw, count_include_pad=include_pad), [_t(x)])
+    assert gradcheck(lambda t: F.avg_pool2d(t, **kw, count_include_pad=include_pad),
+                     [_t(x, device=device)])
 
 
 def test_global_average_pool_is_the_mean():
@@ -149,11 +152,11 @@ input_shapes = st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 7)
 
 @given(shape=input_shapes, size=output_sizes, seed=seeds)
 @settings(max_examples=30)
-def test_adaptive_pools_match_references(shape, size, seed):
+def test_adaptive_pools_match_references(shape, size, seed, device):
     x = np.random.default_rng(seed).standard_normal(shape).round(1)
-    y = F.adaptive_avg_pool2d(_t(x, False), size)
+    y = F.adaptive_avg_pool2d(_t(x, False, device=device), size)
     np.testing.assert_allclose(y.numpy(), adaptive_avg_pool2d_reference(x, size), atol=1e-12)
-    y, idx = F.adaptive_max_pool2d(_t(x, False), size, return_indices=True)
+    y, idx = F.adaptive_max_pool2d(_t(x, False, device=device), size, return_indices=True)
     ref, ref_idx = adaptive_max_pool2d_reference(x, size, return_indices=True)
     np.testing.assert_array_equal(y.numpy(), ref)
     np.testing.assert_array_equal(idx.numpy(), ref_idx)
@@ -161,10 +164,10 @@ def test_adaptive_pools_match_references(shape, size, seed):
 
 @given(shape=input_shapes, size=output_sizes, seed=seeds)
 @settings(max_examples=15)
-def test_adaptive_pools_gradcheck(shape, size, seed):
+def test_adaptive_pools_gradcheck(shape, size, seed, device):
     x = _distinct(shape, seed)
-    assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, size), [_t(x)])
-    assert gradcheck(lambda t: F.adaptive_max_pool2d(t, size), [_t(x)])
+    assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, size), [_t(x, device=device)])
+    assert gradcheck(lambda t: F.adaptive_max_pool2d(t, size), [_t(x, device=device)])
 
 
 def test_adaptive_windows_overlap_as_pytorch():
