@@ -30,9 +30,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 from .grad_mode import is_grad_enabled
 
-__all__ = ["Function", "Node", "Edge"]
+__all__ = ["Function", "Node", "Edge", "check_same_device"]
 
 
 class Edge(NamedTuple):
@@ -138,14 +140,21 @@ def _edge(t) -> Edge:
 
 
 def _check_same_device(fn, tensors) -> None:
+    check_same_device(fn.__name__, tensors)
+
+
+def check_same_device(op: str, tensors) -> None:
+    """Raise a clear error naming both devices when ``tensors`` do not share one device."""
     if len(tensors) < 2:
         return
     kind = type(tensors[0].data)
-    if all(type(t.data) is kind for t in tensors):  # the cheap common case
+    # the cheap common case: all NumPy arrays (one CPU); other array types carry a device
+    # number (cuda:0, cuda:1), which must be compared too
+    if kind is np.ndarray and all(type(t.data) is kind for t in tensors):
         return
     first = tensors[0].device
     for t in tensors[1:]:
         if t.device != first:
             raise RuntimeError(
-                f"{fn.__name__}: expected all tensors on the same device, got tensors on "
+                f"{op}: expected all tensors on the same device, got tensors on "
                 f"'{first}' and '{t.device}'; move one with .to(device)")

@@ -12,7 +12,7 @@ import math
 
 import numpy as np  # dtype constants and host-side shape arithmetic only
 
-from ..autograd.function import Function
+from ..autograd.function import Function, check_same_device
 from .. import backend
 from ..backend import array_module
 from ..tensor import Tensor
@@ -574,6 +574,7 @@ def where(condition, a, b):
 # -------------------------------------------------- comparisons (no gradient)
 def _compare(name, a, b):
     """A non-differentiable element-wise op returning a bool Tensor."""
+    check_same_device(name, [t for t in (a, b) if isinstance(t, Tensor)])
     ra = a.data if isinstance(a, Tensor) else a
     rb = b.data if isinstance(b, Tensor) else b
     xp = array_module(ra, rb)
