@@ -35,7 +35,7 @@ def test_docstring_examples():
 
 # ------------------------------------------------------------------ max pool
 @given(geom=pool2d_geometries(), seed=seeds)
-@settings(max_examples=30)
+@settings(max_examples=50)
 def test_max_pool2d_values_and_indices_match_reference(geom, seed, device):
     x = np.random.default_rng(seed).standard_normal(geom["x"]).round(1)  # ties happen
     kw = {k: v for k, v in geom.items() if k != "x"}
@@ -49,7 +49,7 @@ def test_max_pool2d_values_and_indices_match_reference(geom, seed, device):
 
 
 @given(geom=pool2d_geometries(), seed=seeds)
-@settings(max_examples=15)
+@settings(max_examples=40)
 def test_max_pool2d_gradcheck(geom, seed, device):
     kw = {k: v for k, v in geom.items() if k != "x"}
     assert gradcheck(lambda t: F.max_pool2d(t, **kw), [_t(_distinct(geom["x"], seed),
@@ -128,7 +128,7 @@ def test_avg_pool2d_matches_reference(geom, seed, include_pad, override, device)
 
 
 @given(geom=pool2d_geometries(dilation=False), seed=seeds, include_pad=st.booleans())
-@settings(max_examples=15)
+@settings(max_examples=40)
 def test_avg_pool2d_gradcheck(geom, seed, include_pad, device):
     x = np.random.default_rng(seed).standard_normal(geom["x"])
     kw = {k: v for k, v in geom.items() if k not in ("x", "dilation")}
@@ -163,7 +163,7 @@ def test_adaptive_pools_match_references(shape, size, seed, device):
 
 
 @given(shape=input_shapes, size=output_sizes, seed=seeds)
-@settings(max_examples=15)
+@settings(max_examples=40)
 def test_adaptive_pools_gradcheck(shape, size, seed, device):
     x = _distinct(shape, seed)
     assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, size), [_t(x, device=device)])
