@@ -142,7 +142,7 @@ def _input_grad(dy, weight, input_shape, geom: ConvGeometry, dy_rows=None):
     w = weight.reshape(g, o // g, -1)                         # (G, O/G, K/G)
     dcols = scratch(xp, (g, w.shape[2], dy_rows.shape[1]), dy_rows.dtype)
     xp.matmul(w.transpose(0, 2, 1), _grouped(dy_rows, g), out=dcols)  # (G, K/G, L)
-    return col2im(dcols.reshape(-1, dy_rows.shape[1]), input_shape, geom.kernel, geom.stride,
+    return col2im(dcols.reshape(g * w.shape[2], -1), input_shape, geom.kernel, geom.stride,
                   geom.padding, geom.dilation, geom.out_hw)
 
 

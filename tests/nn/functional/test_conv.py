@@ -173,6 +173,20 @@ def test_no_grad_forward_records_nothing():
     assert y.grad_fn is None and not y.requires_grad
 
 
+@pytest.mark.parametrize("stride", [1, 2])
+def test_empty_batch(stride):
+    x = minidl.randn(0, 4, 7, 7, requires_grad=True)
+    w = minidl.randn(4, 2, 3, 3, requires_grad=True)
+    y = F.conv2d(x, w, stride=stride, padding=1, groups=2)
+    assert y.shape == (0, 4, 7 if stride == 1 else 4, 7 if stride == 1 else 4)
+    y.sum().backward()
+    assert x.grad.shape == x.shape and (w.grad.numpy() == 0).all()
+    t = F.conv_transpose2d(x, w, stride=stride, groups=2)
+    assert t.shape[:2] == (0, 4)
+    t.sum().backward()
+    assert F.max_pool2d(x, 3, 2, 1).shape == (0, 4, 4, 4)
+
+
 # ----------------------------------------------------------- conv_transpose2d
 @given(geom=conv2d_geometries(max_side=5), seed=seeds, use_bias=st.booleans(), data=st.data())
 @settings(max_examples=40)
