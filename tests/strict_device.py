@@ -131,7 +131,7 @@ class StrictArray:
         device_id: which strict device it lives on (``strict:0``, ``strict:1``, ...).
     """
 
-    __slots__ = ("_array", "device_id")
+    __slots__ = ("_array", "device_id", "__weakref__")
 
     def __init__(self, array: np.ndarray, device_id: int = 0):
         self._array = array
