@@ -396,8 +396,10 @@ class _LoaderIter:
         self._dataset = loader.dataset
         self._collate = loader.collate_fn
         self._batches = iter(loader.batch_sampler)  # the sampler draws its order here
-        seed = int(_epoch_generator(loader.generator).integers(_SEED_HIGH))
-        self._seed_rng = np.random.default_rng(seed)  # one seed per sample comes from here
+        source = loader.generator if loader.generator is not None \
+            else backend.get_default_generator()
+        # one seed per sample will be drawn from this generator, in this thread
+        self._seed_rng = np.random.default_rng(int(source.integers(_SEED_HIGH)))
         self._length = len(loader)
 
     def _next_task(self):
