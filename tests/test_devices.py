@@ -1,5 +1,9 @@
-"""A real model on every device: ResNet-18 trains, checkpoints and resumes the same way on
-the CPU, on the strict stand-in device (tests/strict_device.py) and on a GPU when present.
+"""A real model on every device: a ResNet trains, checkpoints and resumes the same way on
+the CPU, on the strict stand-in device (tests/strict_device.py) and on a GPU (there with
+ResNet-18, tests/cuda/test_gpu.py).
+
+Here the ResNet has one BasicBlock per stage (ResNet-10) and the ImageNet stem: every
+kind of layer of ResNet-18 (and the stem's max pool), for half the convolutions.
 
 The run follows the order of a training script: the optimizer is built before
 ``model.to(device)``, batches come from a DataLoader and are moved with ``.to(device)``,
@@ -14,6 +18,7 @@ import minidl
 import minidl.nn.functional as F
 from minidl.data import DataLoader, TensorDataset
 from minidl.models import resnet18
+from minidl.models.resnet import BasicBlock, ResNet
 from minidl.optim import SGD
 
 
@@ -32,19 +37,28 @@ def _step(model, opt, images, labels, device):
     return loss.item()
 
 
-def _train(device, dtype=minidl.float32):
-    """Two SGD steps of a CIFAR ResNet-18 on ``device``: (model, optimizer, losses)."""
+def resnet10():
+    return ResNet(BasicBlock, [1, 1, 1, 1], num_classes=10, stem="imagenet")
+
+
+def cifar_resnet18():
+    return resnet18(num_classes=10, stem="cifar")
+
+
+def _train(make_model, device, dtype=minidl.float32, steps=1):
+    """SGD steps of a ResNet on ``device``: (model, optimizer, losses)."""
     minidl.manual_seed(0)
-    model = resnet18(num_classes=10, stem="cifar").to(dtype)
+    model = make_model().to(dtype)
     opt = SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     model.to(device)                                # after the optimizer: moved in place
-    losses = [_step(model, opt, x.to(dtype), y, device) for x, y in _loader()]
+    batches = list(_loader())[:steps]
+    losses = [_step(model, opt, x.to(dtype), y, device) for x, y in batches]
     return model, opt, losses
 
 
-@functools.lru_cache(maxsize=1)
-def _float64_reference():
-    model, _, losses = _train("cpu", minidl.float64)
+@functools.lru_cache(maxsize=2)
+def _float64_reference(make_model):
+    model, _, losses = _train(make_model, "cpu", minidl.float64)
     return {k: v.numpy() for k, v in model.state_dict().items()}, losses
 
 
@@ -52,15 +66,16 @@ def _relative_error(got, expected):
     return np.linalg.norm(got - expected) / max(np.linalg.norm(expected), 1e-12)
 
 
-def test_resnet18_trains_checkpoints_and_resumes_on_every_device(device, tmp_path):
-    model, opt, losses = _train(device)
-    reference, reference_losses = _float64_reference()
+def test_resnet_trains_checkpoints_and_resumes_on_every_device(device, tmp_path,
+                                                               make_model=resnet10):
+    model, opt, losses = _train(make_model, device)
+    reference, reference_losses = _float64_reference(make_model)
     np.testing.assert_allclose(losses, reference_losses, rtol=1e-4)
     for name, value in model.state_dict().items():
         assert value.device == device, f"{name} is on {value.device}"
         got = value.numpy().astype(np.float64)
         if got.dtype.kind == "f":
-            # float32 against float64: the size of float32 rounding over two steps
+            # float32 against float64: the size of float32 rounding
             assert _relative_error(got, reference[name]) < 5e-3, name
     for state in opt.state.values():
         for value in state.values():
@@ -70,14 +85,15 @@ def test_resnet18_trains_checkpoints_and_resumes_on_every_device(device, tmp_pat
     path = tmp_path / "checkpoint.pt"
     minidl.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, path)
     checkpoint = minidl.load(path, map_location=device)
-    resumed = resnet18(num_classes=10, stem="cifar").to(device)
+    resumed = make_model().to(device)
     resumed.load_state_dict(checkpoint["model"])
     resumed_opt = SGD(resumed.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     resumed_opt.load_state_dict(checkpoint["optimizer"])
     assert all(v.device == "cpu" for v in minidl.load(path)["model"].values())  # default
 
-    # one more step from the checkpoint equals one more step of the original run
-    images, labels = next(iter(_loader()))
+    # one more step from the checkpoint (momentum buffers included) equals one more step
+    # of the original run
+    images, labels = list(_loader())[1]
     loss = _step(model, opt, images, labels, device)
     assert _step(resumed, resumed_opt, images, labels, device) == loss
     for (name, a), b in zip(model.state_dict().items(), resumed.state_dict().values()):

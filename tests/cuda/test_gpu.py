@@ -22,7 +22,8 @@ def test_op_table_on_cuda(op):
 
 
 def test_resnet18_step_and_checkpoint_round_trip_on_cuda(tmp_path):
-    test_devices.test_resnet18_trains_checkpoints_and_resumes_on_every_device("cuda", tmp_path)
+    test_devices.test_resnet_trains_checkpoints_and_resumes_on_every_device(
+        "cuda", tmp_path, make_model=test_devices.cifar_resnet18)
 
 
 GEOMETRIES = [  # (x shape, kernel, stride, padding ((PT, PB), (PL, PR)), dilation)
