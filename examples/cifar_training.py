@@ -27,6 +27,7 @@ import numpy as np
 import minidl
 import minidl.nn as nn
 import minidl.optim as optim
+from minidl.cuda import require_device
 from minidl.data import DataLoader, Subset, random_split
 from minidl.data import transforms as T
 from minidl.data.datasets import CIFAR10, DownloadError, SyntheticShapes
@@ -184,19 +185,10 @@ def evaluate(model, loader, loss_fn, args, mean, std, desc="eval"):
     return bar.summary()
 
 
-def check_device(device: str) -> None:
-    """Exit with a clear message when a CUDA device is asked for but absent."""
-    if device.startswith("cuda") and not minidl.backend.is_cuda_available():
-        raise SystemExit(f"error: --device {device} was asked for, but no CUDA device is available "
-                         "(CuPy is not installed or no GPU was found). Install it with "
-                         "pip install 'minidl[cuda12]' on a machine with an NVIDIA GPU, "
-                         "or use --device cpu.")
-
-
 # ------------------------------------------------------------------------------ run
 def run(recipe: Recipe, argv=None) -> dict:
     args = build_parser(recipe).parse_args(argv)
-    check_device(args.device)
+    require_device(args.device)  # exits with a clear message when absent
     minidl.manual_seed(args.seed)
     out = pathlib.Path(args.out)
 

