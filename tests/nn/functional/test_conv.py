@@ -127,14 +127,16 @@ def test_padding_same_keeps_size_and_pads_extra_at_bottom_right(kernel, dilation
 
 def test_padding_valid_is_no_padding():
     rng = np.random.default_rng(4)
-    x, w = _t(rng.standard_normal((1, 2, 5, 5)), False), _t(rng.standard_normal((3, 2, 3, 3)), False)
+    x = _t(rng.standard_normal((1, 2, 5, 5)), False)
+    w = _t(rng.standard_normal((3, 2, 3, 3)), False)
     np.testing.assert_array_equal(F.conv2d(x, w, padding="valid").numpy(),
                                   F.conv2d(x, w, padding=0).numpy())
 
 
 def test_unbatched_input_matches_batched():
     rng = np.random.default_rng(5)
-    x, w, b = rng.standard_normal((2, 5, 4)), rng.standard_normal((3, 2, 3, 2)), rng.standard_normal(3)
+    x, w = rng.standard_normal((2, 5, 4)), rng.standard_normal((3, 2, 3, 2))
+    b = rng.standard_normal(3)
     y = F.conv2d(_t(x, False), _t(w, False), _t(b, False), padding=1)
     assert y.shape == (3, 5, 5)
     np.testing.assert_allclose(y.numpy(), conv2d_reference(x[None], w, b, padding=1)[0], atol=1e-12)
@@ -162,7 +164,8 @@ def test_matches_reference_in_float32():
     x = rng.standard_normal((2, 4, 9, 9)).astype(np.float32)
     w = rng.standard_normal((6, 2, 3, 3)).astype(np.float32)
     y = F.conv2d(minidl.tensor(x), minidl.tensor(w), stride=2, padding=1, groups=2)
-    np.testing.assert_allclose(y.numpy(), conv2d_reference(x.astype(np.float64), w, None, 2, 1, 1, 2),
+    ref = conv2d_reference(x.astype(np.float64), w, None, 2, 1, 1, 2)
+    np.testing.assert_allclose(y.numpy(), ref,
                                rtol=1e-4, atol=1e-4)
 
 
@@ -277,7 +280,8 @@ def test_conv_transpose2d_errors():
     x = minidl.randn(1, 4, 5, 5)
     with pytest.raises(ValueError, match="output_padding must be smaller than either stride"):
         F.conv_transpose2d(x, minidl.randn(4, 2, 3, 3), stride=2, output_padding=2)
-    with pytest.raises(ValueError, match=r"expected input with 3 channels \(weight \(3, 2, 3, 3\)\), got 4"):
+    with pytest.raises(ValueError,
+                       match=r"expected input with 3 channels \(weight \(3, 2, 3, 3\)\), got 4"):
         F.conv_transpose2d(x, minidl.randn(3, 2, 3, 3))
     with pytest.raises(ValueError, match="groups=3 must divide the input channels"):
         F.conv_transpose2d(x, minidl.randn(4, 2, 3, 3), groups=3)

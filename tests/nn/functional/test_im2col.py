@@ -41,7 +41,8 @@ def test_im2col_layout(geom, seed):
                 for ni in range(n):
                     for i in range(oh):
                         for j in range(ow):
-                            expected[ci, a, b, ni, i, j] = xpad[ni, ci, i * sh + a * dh, j * sw + b * dw]
+                            expected[ci, a, b, ni, i, j] = xpad[ni, ci, i * sh + a * dh,
+                                                                j * sw + b * dw]
     np.testing.assert_array_equal(cols, expected.reshape(cols.shape))
 
 

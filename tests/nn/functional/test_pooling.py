@@ -82,7 +82,8 @@ def test_pixels_no_window_reads_get_zero_gradient(pool):
         pool(x).sum().backward()
         assert (x.grad.numpy()[:, :, 6] == 0).all() or pool(x).shape[-1] == 4
         assert np.isfinite(x.grad.numpy()).all()
-        assert gradcheck(pool, [_t(np.random.default_rng(1).permutation(50).reshape(2, 5, 5) * 0.1)])
+        distinct = np.random.default_rng(1).permutation(50).reshape(2, 5, 5) * 0.1
+        assert gradcheck(pool, [_t(distinct)])
 
 
 def test_max_pool2d_ceil_mode_rule():
@@ -90,8 +91,9 @@ def test_max_pool2d_ceil_mode_rule():
     assert F.max_pool2d(x, 2, ceil_mode=True).shape == (1, 1, 3, 3)
     assert F.max_pool2d(x, 2).shape == (1, 1, 2, 2)
     # a last window would start in the right padding: it is dropped
-    assert F.max_pool2d(_t(np.ones((1, 1, 5, 5)), False), 2, 2, 1, ceil_mode=True).shape == (1, 1, 3, 3)
-    assert F.max_pool2d(_t(np.ones((1, 1, 6, 6)), False), 3, 2, 1, ceil_mode=True).shape == (1, 1, 4, 4)
+    five, six = _t(np.ones((1, 1, 5, 5)), False), _t(np.ones((1, 1, 6, 6)), False)
+    assert F.max_pool2d(five, 2, 2, 1, ceil_mode=True).shape == (1, 1, 3, 3)
+    assert F.max_pool2d(six, 3, 2, 1, ceil_mode=True).shape == (1, 1, 4, 4)
     y = F.max_pool2d(x, 2, ceil_mode=True).numpy()[0, 0]
     np.testing.assert_array_equal(y[-1], [21, 23, 24])
 
@@ -139,7 +141,8 @@ def test_avg_pool2d_gradcheck(geom, seed, include_pad, device):
 def test_global_average_pool_is_the_mean():
     x = _t(np.random.default_rng(0).standard_normal((2, 3, 4, 5)))
     y = F.avg_pool2d(x, (4, 5))
-    np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy().mean(axis=(2, 3), keepdims=True))
+    np.testing.assert_allclose(y.detach().numpy(),
+                               x.detach().numpy().mean(axis=(2, 3), keepdims=True))
     assert gradcheck(lambda t: F.avg_pool2d(t, (4, 5)), [x])
     assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, 1), [x])
 
@@ -215,7 +218,8 @@ def test_pytorch_parity():
     x = _distinct((2, 3, 9, 8), 0)
     cases = [
         (lambda f, t: f.max_pool2d(t, 3, 2, 1, ceil_mode=True, return_indices=True)),
-        (lambda f, t: f.max_pool2d(t, (2, 3), (2, 1), (1, 0), dilation=(2, 1), return_indices=True)),
+        (lambda f, t: f.max_pool2d(t, (2, 3), (2, 1), (1, 0), dilation=(2, 1),
+                                   return_indices=True)),
         (lambda f, t: f.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False)),
         (lambda f, t: f.avg_pool2d(t, 3, 2, 1, ceil_mode=True)),
         (lambda f, t: f.adaptive_avg_pool2d(t, (4, 3))),

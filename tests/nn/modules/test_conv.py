@@ -35,7 +35,8 @@ def test_conv2d_forward_matches_reference_and_trains():
     conv = nn.Conv2d(3, 4, 3, stride=2, padding=1, dtype=minidl.float64)
     x = minidl.randn(2, 3, 7, 7, dtype=minidl.float64)
     y = conv(x)
-    ref = conv2d_reference(x.numpy(), conv.weight.detach().numpy(), conv.bias.detach().numpy(), 2, 1)
+    ref = conv2d_reference(x.numpy(), conv.weight.detach().numpy(), conv.bias.detach().numpy(),
+                           2, 1)
     np.testing.assert_allclose(y.detach().numpy(), ref, atol=1e-12)
     y.sum().backward()
     assert conv.weight.grad.shape == conv.weight.shape and conv.bias.grad.shape == (4,)
