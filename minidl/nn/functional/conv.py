@@ -41,8 +41,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...backend import array_module
-from .im2col import (col2im, im2col, output_hw, pad_hw, pair, padding_pairs, scratch,
-                     window_view)
+from .im2col import col2im, im2col, output_hw, pair, padding_pairs, scratch
 
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_reference", "conv_transpose2d_reference"]
 
@@ -86,59 +85,6 @@ def _grouped(a, groups: int):
     return a.reshape(groups, a.shape[0] // groups, a.shape[1])
 
 
-# Per-image products. For large output maps the column matrix is laid out image by image,
-# (N, K, OH*OW), and the forward is one product per image, W (O, K) @ cols[n] (K, OH*OW),
-# written straight into the NCHW output: no transposing pass, and the copy into this layout
-# is faster too. Measured on the 2-core CPU (one BLAS thread, batch 32): forward of the
-# 64->64 3x3 layer at 32x32 34.7 ms instead of 49.2 ms, its backward 66 ms instead of 84 ms.
-# On small maps (8x8 and below) the per-image products get too thin for the BLAS, so the
-# batched (K, N*OH*OW) layout is kept there. CPU only (the GPU has its own im2col kernel).
-PER_IMAGE_MIN_PIXELS = 256
-
-
-def _per_image(x, geom: ConvGeometry) -> bool:
-    """Whether conv2d of ``x`` uses the per-image products (CPU, no groups, large maps)."""
-    return (geom.groups == 1 and array_module(x) is np
-            and geom.out_hw[0] * geom.out_hw[1] >= PER_IMAGE_MIN_PIXELS)
-
-
-def _image_columns(x, geom: ConvGeometry):
-    """im2col of every image of x (N, C, H, W), into the scratch buffer: (N, C*KH*KW, OH*OW)."""
-    n, c = x.shape[:2]
-    (kh, kw), (oh, ow) = geom.kernel, geom.out_hw
-    view = window_view(pad_hw(x, geom.padding), geom.kernel, geom.stride, geom.dilation,
-                       geom.out_hw)                                   # (C, KH, KW, N, OH, OW)
-    cols = scratch(np, (n, c, kh, kw, oh, ow), x.dtype)
-    cols[...] = view.transpose(3, 0, 1, 2, 4, 5)                      # whole OW rows at a time
-    return cols.reshape(n, c * kh * kw, oh * ow)
-
-
-def _convolve_per_image(x, weight, geom: ConvGeometry, bias=None):
-    """conv2d as one product per image, W @ cols[n], straight into a fresh NCHW array."""
-    n, o = x.shape[0], weight.shape[0]
-    out = np.empty((n, o) + tuple(geom.out_hw), dtype=x.dtype)
-    np.matmul(weight.reshape(o, -1), _image_columns(x, geom), out=out.reshape(n, o, -1))
-    if bias is not None:
-        out += bias.reshape(1, o, 1, 1)
-    return out
-
-
-def _weight_grad_per_image(g, x, weight_shape, geom: ConvGeometry):
-    """dL/dW = sum over images of dY[n] (O, OH*OW) @ cols[n]^T, with dY read in NCHW as is."""
-    n, o = g.shape[:2]
-    if n == 0:
-        return np.zeros(weight_shape, dtype=g.dtype)
-    cols = _image_columns(x, geom)                                    # (N, K, OH*OW)
-    gy = g.reshape(n, o, -1)
-    # cols[n] @ dY[n]^T, (K, O), is the operand order OpenBLAS runs fastest here
-    dw_t = np.matmul(cols[0], gy[0].T)
-    term = np.empty_like(dw_t)
-    for i in range(1, n):
-        np.matmul(cols[i], gy[i].T, out=term)
-        dw_t += term
-    return dw_t.T.reshape(weight_shape)
-
-
 def _convolve(x, weight, geom: ConvGeometry, bias=None, cols=None):
     """conv2d of x (N, C, H, W) with one product per group: a fresh (N, O, OH, OW) array.
 
@@ -146,8 +92,6 @@ def _convolve(x, weight, geom: ConvGeometry, bias=None, cols=None):
     (N, OH, OW, O) order; one transposing pass then writes NCHW and adds the bias. (Measured
     faster here than W @ cols, whose (O, N, OH, OW) result needs the same transposing pass.)
     """
-    if cols is None and _per_image(x, geom):
-        return _convolve_per_image(x, weight, geom, bias)
     xp = array_module(x)
     n, o, g = x.shape[0], weight.shape[0], geom.groups
     hw = geom.out_hw[0] * geom.out_hw[1]
@@ -252,16 +196,13 @@ class Convolution2d(Function):
         geom = ctx.geom
         if ctx.unbatched:
             g = g[None]
-        per_image = ctx.needs_input_grad[1] and _per_image(x, geom)
         dy = None  # dL/dY as (O, L) rows, made only if a product needs it
-        if (ctx.needs_input_grad[1] and not per_image) or _full_geometry(geom) is None:
+        if ctx.needs_input_grad[1] or _full_geometry(geom) is None:
             dy = _channel_rows(g, "rows")
         gx = gw = gb = None
         if ctx.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3)) if dy is None else dy.sum(axis=1)
-        if per_image:
-            gw = _weight_grad_per_image(g, x, ctx.weight_shape, geom)
-        elif ctx.needs_input_grad[1]:
+        if ctx.needs_input_grad[1]:
             gw = _weight_grad(dy, x, ctx.weight_shape, geom)
         if ctx.needs_input_grad[0]:
             gx = _input_grad(g, weight, ctx.input_shape, geom, dy)

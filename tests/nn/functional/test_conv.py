@@ -317,27 +317,3 @@ def test_pytorch_parity():
     ty = torch.nn.functional.conv_transpose2d(torch.tensor(x), torch.tensor(w), None, 2, 1, 1, 2, 1)
     my = F.conv_transpose2d(_t(x, False), _t(w, False), None, 2, 1, 1, 2, 1)
     np.testing.assert_allclose(my.numpy(), ty.numpy(), atol=1e-10)
-
-
-# ------------------------------------------------- per-image products (large maps)
-@pytest.mark.parametrize("kw", [dict(stride=1, padding=1), dict(stride=2, padding=1),
-                                dict(stride=1, padding=0, dilation=2)])
-def test_per_image_products_equal_the_batched_ones(monkeypatch, kw):
-    # Large output maps use one product per image (conv.PER_IMAGE_MIN_PIXELS); the batched
-    # (K, N*OH*OW) layout must give the same output and gradients, and so must the loops.
-    rng = np.random.default_rng(9)
-    x = rng.standard_normal((3, 2, 17, 18))
-    w = rng.standard_normal((4, 2, 3, 3))
-    b = rng.standard_normal(4)
-    gy = None
-    results = []
-    for threshold in (1, 10 ** 9):  # everything per image, then nothing
-        monkeypatch.setattr(conv_module, "PER_IMAGE_MIN_PIXELS", threshold)
-        mx, mw, mb = _t(x), _t(w), _t(b)
-        y = F.conv2d(mx, mw, mb, **kw)
-        gy = rng.standard_normal(y.shape) if gy is None else gy
-        y.backward(minidl.tensor(gy))
-        results.append([y.detach().numpy(), mx.grad.numpy(), mw.grad.numpy(), mb.grad.numpy()])
-    for a, c in zip(*results):
-        np.testing.assert_allclose(a, c, atol=1e-10)
-    np.testing.assert_allclose(results[0][0], conv2d_reference(x, w, b, **kw), atol=1e-10)
