@@ -60,13 +60,31 @@ class Recipe:
     scheduler: str = "none"
     step_size: int = 10
     gamma: float = 0.5
-    # what the default command does when it falls back to the stand-in data set
+    # what the default command does when it falls back to the stand-in data set: fewer
+    # images and epochs, and (optionally) a short-run recipe; flags still override it
     synthetic_train: int = 10_000
     synthetic_test: int = 2_000
     synthetic_epochs: int = 5
+    synthetic_recipe: dict = dataclasses.field(default_factory=dict)
+
+    def defaults(self, source: str) -> dict:
+        """The recipe's optimisation settings for a data source ("cifar10" or "synthetic")."""
+        values = {"optimizer": self.optimizer, "lr": self.lr, "weight_decay": self.weight_decay,
+                  "batch_size": self.batch_size, "scheduler": self.scheduler,
+                  "epochs": self.epochs if source == "cifar10" else self.synthetic_epochs}
+        if source == "synthetic":
+            values.update(self.synthetic_recipe)
+        return values
 
 
 def build_parser(recipe: Recipe) -> argparse.ArgumentParser:
+    on_cifar, on_synthetic = recipe.defaults("cifar10"), recipe.defaults("synthetic")
+
+    def default(name):
+        if on_cifar[name] == on_synthetic[name]:
+            return f"default {on_cifar[name]}"
+        return f"default {on_cifar[name]} on CIFAR-10, {on_synthetic[name]} on the stand-in"
+
     p = argparse.ArgumentParser(description=recipe.description,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     g = p.add_argument_group("data")
@@ -80,14 +98,15 @@ def build_parser(recipe: Recipe) -> argparse.ArgumentParser:
     g.add_argument("--no-normalize", dest="normalize", action="store_false",
                    help="feed pixels in [0, 1] without per-channel normalisation")
     g = p.add_argument_group("optimisation")
-    g.add_argument("--optimizer", choices=["adam", "sgd"], default=recipe.optimizer)
-    g.add_argument("--lr", type=float, default=recipe.lr, help=f"learning rate (default {recipe.lr})")
-    g.add_argument("--weight-decay", type=float, default=recipe.weight_decay)
+    # None means "the recipe's value for the data source in use", filled in by run()
+    g.add_argument("--optimizer", choices=["adam", "sgd"], default=None, help=default("optimizer"))
+    g.add_argument("--lr", type=float, default=None, help="learning rate, " + default("lr"))
+    g.add_argument("--weight-decay", type=float, default=None, help=default("weight_decay"))
     g.add_argument("--momentum", type=float, default=recipe.momentum, help="SGD momentum")
-    g.add_argument("--epochs", type=int, default=None,
-                   help=f"default {recipe.epochs} on CIFAR-10, {recipe.synthetic_epochs} on the stand-in")
-    g.add_argument("--batch-size", type=int, default=recipe.batch_size)
-    g.add_argument("--scheduler", choices=["none", "step"], default=recipe.scheduler)
+    g.add_argument("--epochs", type=int, default=None, help=default("epochs"))
+    g.add_argument("--batch-size", type=int, default=None, help=default("batch_size"))
+    g.add_argument("--scheduler", choices=["none", "step", "cosine"], default=None,
+                   help="step: StepLR; cosine: cosine annealing over the run; " + default("scheduler"))
     g.add_argument("--step-size", type=int, default=recipe.step_size, help="StepLR period (epochs)")
     g.add_argument("--gamma", type=float, default=recipe.gamma, help="StepLR factor")
     g = p.add_argument_group("run")
@@ -193,8 +212,11 @@ def run(recipe: Recipe, argv=None) -> dict:
     out = pathlib.Path(args.out)
 
     train_set, val_set, test_set, source = load_datasets(args, recipe)
-    if args.epochs is None:
-        args.epochs = 1 if args.quick else (recipe.epochs if source == "cifar10" else recipe.synthetic_epochs)
+    if args.quick and args.epochs is None:
+        args.epochs = 1
+    for name, value in recipe.defaults(source).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     mean, std = channel_stats(train_set)
     mean = mean.astype(np.float32).reshape(1, 3, 1, 1)
     std = std.astype(np.float32).reshape(1, 3, 1, 1)
@@ -212,8 +234,13 @@ def run(recipe: Recipe, argv=None) -> dict:
     else:
         optimizer = optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum,
                               weight_decay=args.weight_decay)
-    scheduler = (optim.lr_scheduler.StepLR(optimizer, args.step_size, args.gamma)
-                 if args.scheduler == "step" else None)
+    scheduler = None
+    if args.scheduler == "step":
+        scheduler = optim.lr_scheduler.StepLR(optimizer, args.step_size, args.gamma)
+    elif args.scheduler == "cosine":
+        scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+    print(f"recipe: {args.optimizer}, lr {args.lr}, weight decay {args.weight_decay}, "
+          f"batch {args.batch_size}, {args.epochs} epochs, scheduler {args.scheduler}", flush=True)
 
     start_epoch, best_acc = 0, -1.0
     if args.resume:
