@@ -25,7 +25,7 @@ import pickle
 
 import numpy as np
 
-from ..dataset import Dataset
+from ._base import ArrayImageDataset
 from ._download import DownloadError, default_root, download_url, extract_archive
 
 __all__ = ["CIFAR10", "RestrictedUnpickler", "restricted_loads", "read_binary_batch",
@@ -220,7 +220,7 @@ def read_python_batch(path: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------- dataset
-class CIFAR10(Dataset):
+class CIFAR10(ArrayImageDataset):
     """The CIFAR-10 dataset, from the binary or the Python distribution.
 
     Looks for ``root/cifar-10-batches-bin`` and then ``root/cifar-10-batches-py``.
@@ -304,17 +304,6 @@ class CIFAR10(Dataset):
         except DownloadError as exc:
             raise DownloadError(f"CIFAR10: {exc} Then extract it into {self.root}.") from None
         extract_archive(archive, self.root)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, index: int):
-        img, target = self.data[index], self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
 
     def __repr__(self) -> str:
         split = "train" if self.train else "test"

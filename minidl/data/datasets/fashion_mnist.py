@@ -24,7 +24,7 @@ import os
 
 import numpy as np
 
-from ..dataset import Dataset
+from ._base import ArrayImageDataset
 from ._download import DownloadError, default_root, download_url
 
 __all__ = ["FashionMNIST", "read_idx", "SYSTEM_DIRS"]
@@ -65,7 +65,7 @@ def read_idx(path: str, expected_ndim: int | None = None) -> np.ndarray:
     return data.astype(dtype.newbyteorder("="))
 
 
-class FashionMNIST(Dataset):
+class FashionMNIST(ArrayImageDataset):
     """The Fashion-MNIST dataset.
 
     Args:
@@ -156,17 +156,6 @@ class FashionMNIST(Dataset):
             except DownloadError as exc:
                 raise DownloadError(f"FashionMNIST: {exc} (or apt-get install "
                                     "dataset-fashion-mnist)") from None
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, index: int):
-        img, target = self.data[index], self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
 
     def __repr__(self) -> str:
         split = "train" if self.train else "test"

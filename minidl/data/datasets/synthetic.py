@@ -45,7 +45,7 @@ import functools
 
 import numpy as np
 
-from ..dataset import Dataset
+from ._base import ArrayImageDataset
 
 __all__ = ["SyntheticShapes", "render_shapes"]
 
@@ -193,7 +193,7 @@ def _generate(n: int, split: str, seed: int, image_size: int):
     return images, labels
 
 
-class SyntheticShapes(Dataset):
+class SyntheticShapes(ArrayImageDataset):
     """Generated 10-class images of coloured shapes, a drop-in stand-in for :class:`CIFAR10`.
 
     Args:
@@ -238,17 +238,6 @@ class SyntheticShapes(Dataset):
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
         self.data, labels = _generate(int(n), split, int(seed), int(image_size))
         self.targets = labels.tolist()
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, index: int):
-        img, target = self.data[index], self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
 
     def __repr__(self) -> str:
         return (f"SyntheticShapes(split={self.split!r}, samples={len(self)}, seed={self.seed}, "
