@@ -46,6 +46,26 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
+def _reduce_rows(ctx, loss, reduction: str, shape: tuple, denominator):
+    """Reduce per-row losses; a mean divides by ``denominator`` (kept for backward)."""
+    ctx.reduction = reduction
+    if reduction == "none":
+        return loss.reshape(shape)
+    if reduction == "sum":
+        return loss.sum()
+    ctx.denominator = denominator
+    return loss.sum() / denominator
+
+
+def _row_scale(ctx, g):
+    """dL/d(per-row loss) as a column: g's rows ('none'), or one number for all rows."""
+    if ctx.reduction == "none":
+        return g.reshape(-1, 1)
+    if ctx.reduction == "sum":
+        return g
+    return g / ctx.denominator
+
+
 def _as_tensor(value, ref: Tensor) -> Tensor:
     """Targets given as lists or arrays become Tensors on the input's device."""
     return value if isinstance(value, Tensor) else Tensor(value, device=ref.device)
@@ -163,13 +183,8 @@ class CrossEntropy(Function):
             loss = loss + (eps / n_classes) * smooth * valid
 
         ctx.save_for_backward(p, t_safe, w_t, valid, weight)
-        ctx.eps, ctx.reduction, ctx.shape = eps, reduction, logits.shape
-        if reduction == "none":
-            return loss.reshape(target.shape)
-        if reduction == "sum":
-            return loss.sum()
-        ctx.denominator = w_t.sum()
-        return loss.sum() / ctx.denominator
+        ctx.eps, ctx.shape = eps, logits.shape
+        return _reduce_rows(ctx, loss, reduction, target.shape, w_t.sum())
 
     @staticmethod
     def backward(ctx, g):
@@ -186,12 +201,7 @@ class CrossEntropy(Function):
         if eps > 0:
             w_row = 1.0 if weight is None else weight[None, :]
             grad -= (eps / n_classes) * valid[:, None] * w_row
-        if ctx.reduction == "none":
-            grad *= g.reshape(-1, 1)
-        elif ctx.reduction == "sum":
-            grad *= g
-        else:
-            grad *= g / ctx.denominator
+        grad *= _row_scale(ctx, g)
         return _classes_back(grad, ctx.shape), None, None, None, None, None
 
 
@@ -219,23 +229,15 @@ class CrossEntropyProbs(Function):
         wq = q if weight is None else q * weight.astype(x.dtype, copy=False)
         loss = -(wq * logp).sum(axis=1)
         ctx.save_for_backward(logp, wq, weight)
-        ctx.eps, ctx.reduction, ctx.shape = eps, reduction, logits.shape
-        if reduction == "none":
-            return loss.reshape((logits.shape[0],) + tuple(logits.shape[2:]))
-        if reduction == "sum":
-            return loss.sum()
-        return loss.sum() / x.shape[0]
+        ctx.eps, ctx.shape = eps, logits.shape
+        return _reduce_rows(ctx, loss, reduction,
+                            (logits.shape[0],) + tuple(logits.shape[2:]), x.shape[0])
 
     @staticmethod
     def backward(ctx, g):
         logp, wq, weight = ctx.saved_tensors
         xp = array_module(logp)
-        if ctx.reduction == "none":
-            scale = g.reshape(-1, 1)
-        elif ctx.reduction == "sum":
-            scale = g
-        else:
-            scale = g / logp.shape[0]
+        scale = _row_scale(ctx, g)
         gx = gq = None
         if ctx.needs_input_grad[0]:
             gx = (xp.exp(logp) * wq.sum(axis=1, keepdims=True) - wq) * scale
@@ -312,24 +314,14 @@ class NLLLoss(Function):
             weight.astype(x.dtype, copy=False)[t_safe] * valid
         loss = -w_t * x[rows, t_safe]
         ctx.save_for_backward(t_safe, w_t)
-        ctx.reduction, ctx.shape, ctx.n_classes = reduction, logp.shape, x.shape[1]
-        if reduction == "none":
-            return loss.reshape(target.shape)
-        if reduction == "sum":
-            return loss.sum()
-        ctx.denominator = w_t.sum()
-        return loss.sum() / ctx.denominator
+        ctx.shape, ctx.n_classes = logp.shape, x.shape[1]
+        return _reduce_rows(ctx, loss, reduction, target.shape, w_t.sum())
 
     @staticmethod
     def backward(ctx, g):
         t_safe, w_t = ctx.saved_tensors
         xp = array_module(w_t)
-        if ctx.reduction == "none":
-            picked = -w_t * g.reshape(-1)
-        elif ctx.reduction == "sum":
-            picked = -w_t * g
-        else:
-            picked = -w_t * (g / ctx.denominator)
+        picked = -w_t * _row_scale(ctx, g).reshape(-1)
         grad = xp.zeros((t_safe.size, ctx.n_classes), dtype=w_t.dtype)
         grad[xp.arange(t_safe.size), t_safe] = picked
         return _classes_back(grad, ctx.shape), None, None, None, None
