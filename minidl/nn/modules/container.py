@@ -33,6 +33,15 @@ def _index(idx, length: int, where: str) -> int:
     return idx % length
 
 
+
+def _renumber(modules) -> None:
+    """Positions stay 0..n-1 after a deletion or insertion, as names of numbered layers."""
+    if all(k.isdigit() for k in modules):
+        items = list(modules.values())
+        modules.clear()
+        for i, module in enumerate(items):
+            modules[str(i)] = module
+
 class Sequential(Module):
     """Modules applied one after the other: ``forward(x)`` is ``m_k(...m_1(m_0(x)))``.
 
@@ -78,15 +87,7 @@ class Sequential(Module):
             doomed = [keys[_index(idx, len(keys), "Sequential")]]
         for key in doomed:
             delattr(self, key)
-        self._renumber()
-
-    def _renumber(self) -> None:
-        """Positions stay 0..n-1 after a deletion or insertion, as names of numbered layers."""
-        if all(k.isdigit() for k in self._modules):
-            items = list(self._modules.values())
-            self._modules.clear()
-            for i, module in enumerate(items):
-                self._modules[str(i)] = module
+        _renumber(self._modules)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -173,10 +174,7 @@ class ModuleList(Module):
             doomed = [keys[_index(idx, len(keys), "ModuleList")]]
         for key in doomed:
             delattr(self, key)
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
+        _renumber(self._modules)
 
     def __len__(self) -> int:
         return len(self._modules)
