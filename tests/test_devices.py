@@ -75,8 +75,10 @@ def test_resnet_trains_checkpoints_and_resumes_on_every_device(device, tmp_path,
         assert value.device == device, f"{name} is on {value.device}"
         got = value.numpy().astype(np.float64)
         if got.dtype.kind == "f":
-            # float32 against float64: the size of float32 rounding
-            assert _relative_error(got, reference[name]) < 5e-3, name
+            # float32 against float64: the size of float32 rounding, as amplified by
+            # training steps through BatchNorm (Winograd's convolutions round more than
+            # im2col's; measured and explained in tests/models/test_models.py)
+            assert _relative_error(got, reference[name]) < 2e-2, name
     for state in opt.state.values():
         for value in state.values():
             assert not hasattr(value, "shape") or minidl.backend.device_of(value) == device

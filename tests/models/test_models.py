@@ -99,16 +99,20 @@ def _torch_resnet18_cifar(torch):
     return Net()
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_cifar_resnet18_training_step_matches_pytorch(dtype):
+@pytest.mark.parametrize("dtype, algorithm, tolerance", [
+    ("float64", "auto", None), ("float32", "im2col", 5e-3), ("float32", "auto", 2e-2)])
+def test_cifar_resnet18_training_step_matches_pytorch(dtype, algorithm, tolerance):
     """One SGD step from the same weights: same loss, same parameters afterwards.
 
     In float64 the two agree element by element to 1e-4 relative (measured: ~1e-14; the
-    maths is the same). In float32 the first layers' gradients of PyTorch's CPU kernels are
-    themselves ~7e-4 (relative norm) away from the float64 result, while minidl's are ~1.5e-6
-    away (measured on this model and batch); so in float32 the loss is held to 1e-4 and each
-    parameter tensor to 5e-3 in relative norm (a BN bias that starts at 0 is all update),
-    the size of PyTorch's own rounding.
+    maths is the same, Winograd's convolutions included). In float32 they can only agree
+    as far as rounding allows, and this step amplifies rounding: perturbing the float64
+    input by 1e-7 (relative) moves the parameters after the step by 1.7e-3 (relative norm,
+    a BN bias). Measured against float64, PyTorch's float32 parameters are 1.7e-3 away,
+    minidl's 1.8e-6 with im2col and 6.6e-3 with Winograd's F(4x4, 3x3) (its transforms
+    round more). So in float32 the loss is held to 1e-4 and each parameter tensor to 5e-3
+    (im2col) or 2e-2 (the default algorithm) in relative norm; a wrong convolution is off
+    by O(1).
     """
     torch = pytest.importorskip("torch")
     import minidl.optim as optim
@@ -126,11 +130,12 @@ def test_cifar_resnet18_training_step_matches_pytorch(dtype):
 
     opt_m = optim.SGD(ours.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     opt_t = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
-    loss_m = F.cross_entropy(ours(minidl.tensor(x)), minidl.tensor(y))
+    with F.conv_algorithm(algorithm):
+        loss_m = F.cross_entropy(ours(minidl.tensor(x)), minidl.tensor(y))
+        opt_m.zero_grad()
+        loss_m.backward()
+        opt_m.step()
     loss_t = torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(y))
-    opt_m.zero_grad()
-    loss_m.backward()
-    opt_m.step()
     opt_t.zero_grad()
     loss_t.backward()
     opt_t.step()
@@ -143,4 +148,4 @@ def test_cifar_resnet18_training_step_matches_pytorch(dtype):
             np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-10, err_msg=name)
         else:
             rel = np.linalg.norm(got - expected) / max(np.linalg.norm(expected), 1e-12)
-            assert rel < 5e-3, f"{name}: relative difference {rel:.2e}"
+            assert rel < tolerance, f"{name}: relative difference {rel:.2e}"

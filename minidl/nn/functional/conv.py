@@ -32,9 +32,15 @@ conv2d's weight-gradient product (for dL/dW). The same three pieces serve both.
 
 Saved for backward: the input (not the column matrix, which is K/C = KH*KW times
 larger: it is rebuilt, a fast copy, when the weight gradient is needed) and the weight.
+
+The 3x3, stride-1 convolutions that make up most of a ResNet run by default with
+Winograd's algorithm instead (:mod:`.winograd`): the same numbers from 4 times fewer
+multiplications, for the forward, the input gradient (a stride-1 convolution too) and the
+weight gradient. :func:`set_conv_algorithm` chooses ("auto", "im2col" or "winograd").
 """
 from __future__ import annotations
 
+import contextlib
 from typing import NamedTuple
 
 import numpy as np
@@ -42,8 +48,10 @@ import numpy as np
 from ...autograd.function import Function
 from ...backend import array_module
 from .im2col import col2im, im2col, output_hw, pair, padding_pairs, scratch
+from .winograd import winograd_conv2d, winograd_weight_grad
 
-__all__ = ["conv2d", "conv_transpose2d", "conv2d_reference", "conv_transpose2d_reference"]
+__all__ = ["conv2d", "conv_transpose2d", "conv2d_reference", "conv_transpose2d_reference",
+           "set_conv_algorithm", "conv_algorithm"]
 
 
 class ConvGeometry(NamedTuple):
@@ -60,6 +68,70 @@ class ConvGeometry(NamedTuple):
     groups: int        # G
     in_hw: tuple       # (H, W)
     out_hw: tuple      # (OH, OW)
+
+
+# ------------------------------------------------------------ which algorithm
+ALGORITHMS = ("auto", "im2col", "winograd")
+_algorithm = "auto"
+
+
+def set_conv_algorithm(name: str) -> str:
+    """Choose how conv2d and conv_transpose2d compute; returns the previous choice.
+
+    Args:
+        name: ``"auto"`` (the default: Winograd's F(4x4, 3x3) for 3x3, stride-1,
+            undilated, ungrouped convolutions with at least 16 channels in and out and
+            outputs of at least 4x4, where it was measured faster; im2col otherwise),
+            ``"im2col"`` (always im2col + one matrix product, the textbook method) or
+            ``"winograd"`` (Winograd for every 3x3 stride-1 undilated ungrouped
+            convolution, F(2x2, 3x3) on maps smaller than 4x4; im2col for the rest).
+
+    Example:
+        >>> previous = set_conv_algorithm("im2col")
+        >>> set_conv_algorithm(previous)
+        'im2col'
+    """
+    global _algorithm
+    if name not in ALGORITHMS:
+        raise ValueError(f"set_conv_algorithm: expected one of {ALGORITHMS}, got {name!r}")
+    previous, _algorithm = _algorithm, name
+    return previous
+
+
+@contextlib.contextmanager
+def conv_algorithm(name: str):
+    """``with conv_algorithm("im2col"): ...`` runs the block with that algorithm.
+
+    See :func:`set_conv_algorithm` for the choices.
+
+    Example:
+        >>> import minidl
+        >>> x, w = minidl.randn(1, 16, 8, 8), minidl.randn(16, 16, 3, 3)
+        >>> with conv_algorithm("im2col"):
+        ...     slow = conv2d(x, w, padding=1)
+        >>> fast = conv2d(x, w, padding=1)                   # "auto": Winograd here
+        >>> bool(abs(slow - fast).max().item() < 1e-3)
+        True
+    """
+    previous = set_conv_algorithm(name)
+    try:
+        yield
+    finally:
+        set_conv_algorithm(previous)
+
+
+def _winograd_tile(geom: "ConvGeometry", in_channels: int, out_channels: int):
+    """The output tile side m to run this convolution by Winograd's F(m x m, 3 x 3), or None."""
+    if _algorithm == "im2col" or geom.kernel != (3, 3) or geom.stride != (1, 1) \
+            or geom.dilation != (1, 1) or geom.groups != 1:
+        return None
+    if _algorithm == "winograd":
+        return 4 if min(geom.out_hw) >= 4 else 2
+    # "auto": below 16 channels the transforms cost more than the products save, and
+    # below 4x4 outputs a tile would be mostly padding (measured, benchmarks/)
+    if min(in_channels, out_channels) < 16 or min(geom.out_hw) < 4:
+        return None
+    return 4
 
 
 # ------------------------------------------------------------ the three pieces
@@ -88,12 +160,16 @@ def _grouped(a, groups: int):
 def _convolve(x, weight, geom: ConvGeometry, bias=None, cols=None):
     """conv2d of x (N, C, H, W) with one product per group: a fresh (N, O, OH, OW) array.
 
-    The product is taken as cols^T @ W^T, which gives (L, O/G) per group, i.e. the output in
+    Winograd's algorithm takes over where :func:`_winograd_tile` says so (unless im2col
+    columns are given). The im2col product is taken as cols^T @ W^T, which gives (L, O/G) per group, i.e. the output in
     (N, OH, OW, O) order; one transposing pass then writes NCHW and adds the bias. (Measured
     faster here than W @ cols, whose (O, N, OH, OW) result needs the same transposing pass.)
     """
     xp = array_module(x)
     n, o, g = x.shape[0], weight.shape[0], geom.groups
+    m = None if cols is not None else _winograd_tile(geom, x.shape[1], o)
+    if m is not None:
+        return winograd_conv2d(x, weight, bias, geom.padding, geom.out_hw, m)
     hw = geom.out_hw[0] * geom.out_hw[1]
     cols = _grouped(_columns(x, geom) if cols is None else cols, g)  # (G, K/G, L)
     w = weight.reshape(g, o // g, -1)                                # (G, O/G, K/G)
@@ -108,10 +184,20 @@ def _convolve(x, weight, geom: ConvGeometry, bias=None, cols=None):
     return out
 
 
-def _weight_grad(dy_rows, x, weight_shape, geom: ConvGeometry, cols=None):
-    """dL/dW = dY @ cols^T per group, with cols = im2col(x) rebuilt (unless given)."""
+def _weight_grad(dy, x, weight_shape, geom: ConvGeometry, cols=None, dy_rows=None):
+    """dL/dW = dY @ cols^T per group, with cols = im2col(x) rebuilt (unless given).
+
+    ``dy`` is dL/dy (N, O, OH, OW); ``dy_rows``, its (O, L) rows, if already made. Where
+    :func:`_winograd_tile` says so (and no columns are given), Winograd's algorithm runs
+    instead.
+    """
     xp = array_module(x)
     g = geom.groups
+    m = None if cols is not None else _winograd_tile(geom, x.shape[1], dy.shape[1])
+    if m is not None:
+        return winograd_weight_grad(dy, x, geom.padding, geom.out_hw, m)
+    if dy_rows is None:
+        dy_rows = _channel_rows(dy, "rows")
     cols = _grouped(_columns(x, geom) if cols is None else cols, g)  # (G, K/G, L)
     dy = _grouped(dy_rows, g)                                        # (G, O/G, L)
     # The sum runs over L (thousands of pixels). OpenBLAS shares the work between its threads
@@ -196,14 +282,15 @@ class Convolution2d(Function):
         geom = ctx.geom
         if ctx.unbatched:
             g = g[None]
-        dy = None  # dL/dY as (O, L) rows, made only if a product needs it
-        if ctx.needs_input_grad[1] or _full_geometry(geom) is None:
+        dy = None  # dL/dY as (O, L) rows, made only if an im2col product needs them
+        winograd = _winograd_tile(geom, ctx.input_shape[1], ctx.weight_shape[0]) is not None
+        if (ctx.needs_input_grad[1] and not winograd) or _full_geometry(geom) is None:
             dy = _channel_rows(g, "rows")
         gx = gw = gb = None
         if ctx.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3)) if dy is None else dy.sum(axis=1)
         if ctx.needs_input_grad[1]:
-            gw = _weight_grad(dy, x, ctx.weight_shape, geom)
+            gw = _weight_grad(g, x, ctx.weight_shape, geom, dy_rows=dy)
         if ctx.needs_input_grad[0]:
             gx = _input_grad(g, weight, ctx.input_shape, geom, dy)
             if ctx.unbatched:
@@ -337,13 +424,17 @@ class ConvolutionTranspose2d(Function):
         gx = gw = gb = None
         if ctx.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
-        cols = _columns(g, geom) if any(ctx.needs_input_grad[:2]) else None
+        # the columns of g serve both products (unless Winograd's algorithm runs them)
+        winograd = _winograd_tile(geom, g.shape[1], x.shape[1]) is not None
+        cols = None
+        if any(ctx.needs_input_grad[:2]) and not winograd:
+            cols = _columns(g, geom)
         if ctx.needs_input_grad[0]:  # conv2d forward of g with the same weight
             gx = _convolve(g, weight, geom, cols=cols)
             if ctx.unbatched:
                 gx = gx[0]
         if ctx.needs_input_grad[1]:  # conv2d's weight gradient, with x in the role of dY
-            gw = _weight_grad(_channel_rows(x, "rows"), g, ctx.weight_shape, geom, cols)
+            gw = _weight_grad(x, g, ctx.weight_shape, geom, cols)
         return gx, gw, gb, None, None
 
 

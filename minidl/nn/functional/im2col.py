@@ -164,11 +164,12 @@ def as_strided(x, shape: tuple, strides: tuple):
     return array_module(x).lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
 
 
-def pad_hw(x, padding: tuple, value=0, extra: tuple = (0, 0)):
+def pad_hw(x, padding: tuple, value=0, extra: tuple = (0, 0), out=None):
     """``x`` (N, C, H, W) with ``padding`` ((PT, PB), (PL, PR)) filled with ``value``.
 
     ``extra`` adds rows at the bottom and columns at the right (for pooling's ceil_mode,
-    whose last window may run past the padding). Returns ``x`` itself when nothing is added.
+    whose last window may run past the padding). ``out``, an array of the padded shape,
+    is written instead of a fresh one. Returns ``x`` itself when nothing is added.
     """
     (pt, pb), (pl, pr) = padding
     pb, pr = pb + extra[0], pr + extra[1]
@@ -176,7 +177,8 @@ def pad_hw(x, padding: tuple, value=0, extra: tuple = (0, 0)):
         return x
     xp = array_module(x)
     n, c, h, w = x.shape
-    out = xp.empty((n, c, h + pt + pb, w + pl + pr), dtype=x.dtype)
+    if out is None:
+        out = xp.empty((n, c, h + pt + pb, w + pl + pr), dtype=x.dtype)
     # fill only the border, then copy the interior: every element written once
     out[:, :, :pt] = value
     out[:, :, pt + h:] = value
