@@ -120,8 +120,13 @@ def conv_algorithm(name: str):
         set_conv_algorithm(previous)
 
 
-def _winograd_tile(geom: "ConvGeometry", in_channels: int, out_channels: int):
-    """The output tile side m to run this convolution by Winograd's F(m x m, 3 x 3), or None."""
+def _winograd_tile(geom: "ConvGeometry", in_channels: int, out_channels: int,
+                   weight_grad: bool = False):
+    """The output tile side m to run this convolution by Winograd's F(m x m, 3 x 3), or None.
+
+    ``weight_grad`` asks about the weight gradient, which "auto" gives to Winograd less
+    often than the forward (see below).
+    """
     if _algorithm == "im2col" or geom.kernel != (3, 3) or geom.stride != (1, 1) \
             or geom.dilation != (1, 1) or geom.groups != 1:
         return None
@@ -130,6 +135,13 @@ def _winograd_tile(geom: "ConvGeometry", in_channels: int, out_channels: int):
     # "auto": below 16 channels the transforms cost more than the products save, and
     # below 4x4 outputs a tile would be mostly padding (measured, benchmarks/)
     if min(in_channels, out_channels) < 16 or min(geom.out_hw) < 4:
+        return None
+    # The weight gradient sums a*a products over the tiles into a*a (O, C) matrices: with
+    # fewer than 128 channels the transforms of x and dy cost more than those products
+    # save, and with few tiles per image (4x4 maps: one) the (O, C) results dominate.
+    # Measured against im2col, batch 32 and 128: 64 channels at 32x32 and 512 at 4x4
+    # 10-150% slower, 128 at 16x16 and 256 at 8x8 5-15% faster.
+    if weight_grad and (min(in_channels, out_channels) < 128 or min(geom.out_hw) < 8):
         return None
     return 4
 
@@ -193,7 +205,7 @@ def _weight_grad(dy, x, weight_shape, geom: ConvGeometry, cols=None, dy_rows=Non
     """
     xp = array_module(x)
     g = geom.groups
-    m = None if cols is not None else _winograd_tile(geom, x.shape[1], dy.shape[1])
+    m = None if cols is not None else _winograd_tile(geom, x.shape[1], dy.shape[1], True)
     if m is not None:
         return winograd_weight_grad(dy, x, geom.padding, geom.out_hw, m)
     if dy_rows is None:
@@ -283,8 +295,8 @@ class Convolution2d(Function):
         if ctx.unbatched:
             g = g[None]
         dy = None  # dL/dY as (O, L) rows, made only if an im2col product needs them
-        winograd = _winograd_tile(geom, ctx.input_shape[1], ctx.weight_shape[0]) is not None
-        if (ctx.needs_input_grad[1] and not winograd) or _full_geometry(geom) is None:
+        winograd = _winograd_tile(geom, ctx.input_shape[1], ctx.weight_shape[0], True)
+        if (ctx.needs_input_grad[1] and winograd is None) or _full_geometry(geom) is None:
             dy = _channel_rows(g, "rows")
         gx = gw = gb = None
         if ctx.needs_input_grad[2]:
@@ -424,10 +436,14 @@ class ConvolutionTranspose2d(Function):
         gx = gw = gb = None
         if ctx.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
-        # the columns of g serve both products (unless Winograd's algorithm runs them)
-        winograd = _winograd_tile(geom, g.shape[1], x.shape[1]) is not None
+        # the columns of g serve both products, unless Winograd's algorithm runs them
+        # (the products are conv2d's forward and weight gradient, of g with x as dy)
+        channels = (g.shape[1], ctx.weight_shape[0])
+        winograd = (_winograd_tile(geom, *channels) is not None,
+                    _winograd_tile(geom, *channels, weight_grad=True) is not None)
         cols = None
-        if any(ctx.needs_input_grad[:2]) and not winograd:
+        if (ctx.needs_input_grad[0] and not winograd[0]) or (
+                ctx.needs_input_grad[1] and not winograd[1]):
             cols = _columns(g, geom)
         if ctx.needs_input_grad[0]:  # conv2d forward of g with the same weight
             gx = _convolve(g, weight, geom, cols=cols)

@@ -184,11 +184,21 @@ def test_auto_chooses_winograd_where_it_pays(geom, channels, expected):
     assert conv_module._winograd_tile(geom, *channels) == expected
 
 
+@pytest.mark.parametrize("geom, channels, expected", [
+    (_geom(hw=16, c=128), (128, 128), 4),     # many channels, many tiles: Winograd
+    (_geom(hw=32, c=64), (64, 64), None),     # 64 channels: the transforms dominate
+    (_geom(hw=4, c=512), (512, 512), None),   # one tile per image
+])
+def test_auto_weight_gradient_choice(geom, channels, expected):
+    assert conv_module._winograd_tile(geom, *channels, weight_grad=True) == expected
+
+
 def test_forced_choices():
     with F.conv_algorithm("im2col"):
         assert conv_module._winograd_tile(_geom(), 64, 64) is None
     with F.conv_algorithm("winograd"):
         assert conv_module._winograd_tile(_geom(c=2), 2, 2) == 4
+        assert conv_module._winograd_tile(_geom(c=2), 2, 2, weight_grad=True) == 4
         assert conv_module._winograd_tile(_geom(c=2, hw=2), 2, 2) == 2
         assert conv_module._winograd_tile(_geom(s=2), 16, 16) is None   # cannot: im2col
 
