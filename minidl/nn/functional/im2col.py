@@ -168,12 +168,13 @@ def pad_hw(x, padding: tuple, value=0, extra: tuple = (0, 0), out=None):
     """``x`` (N, C, H, W) with ``padding`` ((PT, PB), (PL, PR)) filled with ``value``.
 
     ``extra`` adds rows at the bottom and columns at the right (for pooling's ceil_mode,
-    whose last window may run past the padding). ``out``, an array of the padded shape,
-    is written instead of a fresh one. Returns ``x`` itself when nothing is added.
+    whose last window may run past the padding). ``out``, an array of the padded shape
+    (any memory layout), is written and returned instead of a fresh one. Without
+    ``out``, returns ``x`` itself when nothing is added.
     """
     (pt, pb), (pl, pr) = padding
     pb, pr = pb + extra[0], pr + extra[1]
-    if pt == pb == pl == pr == 0:
+    if pt == pb == pl == pr == 0 and out is None:
         return x
     xp = array_module(x)
     n, c, h, w = x.shape
