@@ -197,8 +197,14 @@ def _is_channels_last(x) -> bool:
     return x.transpose(0, 2, 3, 1).flags.c_contiguous
 
 
-def _weight_matrix(weight):
-    """(O, C, KH, KW) -> (KH*KW*C, O): the kernels as the columns' partners."""
+def _weight_matrix(weight, rotated: bool = False):
+    """(O, C, KH, KW) -> (KH*KW*C, O): the kernels as the columns' partners.
+
+    With ``rotated``, the matrix of the input gradient's kernel instead: each kernel
+    turned by 180 degrees, in and out channels swapped, (KH*KW*O, C).
+    """
+    if rotated:
+        return weight[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, weight.shape[1])
     return weight.transpose(2, 3, 1, 0).reshape(-1, weight.shape[0])
 
 
@@ -207,13 +213,14 @@ def _rows_last(dy):
     return dy.transpose(0, 2, 3, 1).reshape(-1, dy.shape[1])
 
 
-def _convolve_last(x, weight, geom: "ConvGeometry", bias=None):
+def _convolve_last(x, weight, geom: "ConvGeometry", bias=None, rotated: bool = False):
     """conv2d as cols @ W: a fresh (N, O, OH, OW) array, channels-last in memory."""
     xp = array_module(x)
-    n, o = x.shape[0], weight.shape[0]
+    wmat = _weight_matrix(weight, rotated)
+    n, o = x.shape[0], wmat.shape[1]
     cols = _columns_last(x, geom)                                    # (L, K)
     out = xp.empty((n,) + tuple(geom.out_hw) + (o,), dtype=x.dtype)  # (N, OH, OW, O)
-    xp.matmul(cols, _weight_matrix(weight), out=out.reshape(-1, o))
+    xp.matmul(cols, wmat, out=out.reshape(-1, o))
     if bias is not None:
         out += bias
     return out.transpose(0, 3, 1, 2)
@@ -275,21 +282,28 @@ def _grouped(a, groups: int):
     return a.reshape(groups, a.shape[0] // groups, a.shape[1])
 
 
-def _convolve(x, weight, geom: ConvGeometry, bias=None, cols=None):
+def _convolve(x, weight, geom: ConvGeometry, bias=None, cols=None, rotated=False):
     """conv2d of x (N, C, H, W) with one product per group: a fresh (N, O, OH, OW) array.
 
     Winograd's algorithm takes over where :func:`_winograd_tile` says so (unless im2col
-    columns are given). The im2col product is taken as cols^T @ W^T, which gives (L, O/G) per group, i.e. the output in
-    (N, OH, OW, O) order; one transposing pass then writes NCHW and adds the bias. (Measured
-    faster here than W @ cols, whose (O, N, OH, OW) result needs the same transposing pass.)
+    columns are given), else the channels-last product where :func:`_channels_last`
+    says so. ``rotated`` convolves with the input gradient's kernel (see
+    :func:`_rotated`) without making it. In the (K, L) layout the product is taken as
+    cols^T @ W^T, which gives (L, O/G) per group, i.e. the output in (N, OH, OW, O)
+    order; one transposing pass then writes NCHW and adds the bias. (Measured faster
+    here than W @ cols, whose (O, N, OH, OW) result needs the same transposing pass.)
     """
     xp = array_module(x)
-    n, o, g = x.shape[0], weight.shape[0], geom.groups
+    g = geom.groups
+    o = weight.shape[1] * g if rotated else weight.shape[0]
     m = None if cols is not None else _winograd_tile(geom, x.shape[1], o)
     if m is not None:
-        return winograd_conv2d(x, weight, bias, geom.padding, geom.out_hw, m)
+        return winograd_conv2d(x, weight, bias, geom.padding, geom.out_hw, m, rotated)
     if cols is None and _channels_last(x, geom):
-        return _convolve_last(x, weight, geom, bias)
+        return _convolve_last(x, weight, geom, bias, rotated)
+    if rotated:
+        weight = _rotated(weight, g)
+    n = x.shape[0]
     hw = geom.out_hw[0] * geom.out_hw[1]
     cols = _grouped(_columns(x, geom) if cols is None else cols, g)  # (G, K/G, L)
     w = weight.reshape(g, o // g, -1)                                # (G, O/G, K/G)
@@ -342,7 +356,7 @@ def _input_grad(dy, weight, input_shape, geom: ConvGeometry, dy_rows=None):
     """
     full = _full_geometry(geom)
     if full is not None:
-        return _convolve(dy, _rotated(weight, geom.groups), full)
+        return _convolve(dy, weight, full, rotated=True)
     if _channels_last(dy, geom):
         return _input_grad_last(dy, weight, input_shape, geom)
     xp = array_module(dy)

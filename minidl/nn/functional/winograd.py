@@ -168,17 +168,24 @@ def tile_grid(out_hw: tuple, m: int) -> tuple:
 
 
 # ---------------------------------------------------------------- the transforms
-def transform_weight(weight, m: int):
+def transform_weight(weight, m: int, rotated: bool = False):
     """U = G g G^T for every kernel: (O, C, 3, 3) -> (a*a, C, O), a scratch buffer.
 
-    U is (m + 2)**2 / 9 times the size of the weights (4x for m = 4: 38 MB for
-    512 x 512 kernels), so it reuses its memory across calls like the tiles do.
+    With ``rotated``, of the input gradient's kernel: every kernel turned by 180
+    degrees and in/out channels swapped, (a*a, O, C). U is (m + 2)**2 / 9 times the
+    size of the weights (4x for m = 4: 38 MB for 512 x 512 kernels), so it reuses its
+    memory across calls like the tiles do.
     """
     xp = array_module(weight)
     o, c = weight.shape[:2]
     _, _, gg = _transforms(xp, m, weight.dtype)
-    taps = scratch(xp, (3, 3, c, o), weight.dtype, "wino_taps")
-    taps[...] = weight.transpose(2, 3, 1, 0)                        # (9, C*O)
+    if rotated:
+        o, c = c, o
+        taps = scratch(xp, (3, 3, c, o), weight.dtype, "wino_taps")
+        taps[...] = weight[:, :, ::-1, ::-1].transpose(2, 3, 0, 1)
+    else:
+        taps = scratch(xp, (3, 3, c, o), weight.dtype, "wino_taps")
+        taps[...] = weight.transpose(2, 3, 1, 0)                    # (9, C*O)
     u = scratch(xp, (gg.shape[0], c, o), weight.dtype, "wino_u")
     xp.matmul(gg, taps.reshape(9, c * o), out=u.reshape(gg.shape[0], c * o))
     return u
@@ -230,7 +237,8 @@ def _chunks(x, m: int, out_hw: tuple):
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-def winograd_conv2d(x, weight, bias, padding: tuple, out_hw: tuple, m: int):
+def winograd_conv2d(x, weight, bias, padding: tuple, out_hw: tuple, m: int,
+                    rotated: bool = False):
     """conv2d of x with a 3x3 kernel, stride 1, no dilation, one group, by F(m x m, 3 x 3).
 
     Args:
@@ -240,14 +248,17 @@ def winograd_conv2d(x, weight, bias, padding: tuple, out_hw: tuple, m: int):
         padding: ((PT, PB), (PL, PR)).
         out_hw: (OH, OW) = (H + PT + PB - 2, W + PL + PR - 2).
         m: output tile side (2 or 4).
+        rotated: convolve with every kernel turned by 180 degrees and the weight's in
+            and out channels swapped (a (C, O, 3, 3) weight used as (O, C, 3, 3)), as
+            the input gradient does.
 
     Shape:
         x (N, C, H, W) -> a fresh (N, O, OH, OW) array, channels-last in memory.
     """
     xp = array_module(x)
-    n, o = x.shape[0], weight.shape[0]
+    u = transform_weight(weight, m, rotated)                         # (a*a, C, O)
+    n, o = x.shape[0], u.shape[2]
     a, (th, tw) = m + 2, tile_grid(out_hw, m)
-    u = transform_weight(weight, m)                                  # (a*a, C, O)
     _, aa, _ = _transforms(xp, m, x.dtype)
     out = xp.empty((n, th * m, tw * m, o), dtype=x.dtype)            # (N, H, W, O)
     for part in _chunks(x, m, out_hw):

@@ -87,6 +87,19 @@ def test_forward_matches_the_loop_reference(case, seed, use_bias):
 
 
 @given(case=winograd_cases(), seed=seeds)
+@settings(max_examples=30)
+def test_rotated_kernel_is_the_input_gradients_kernel(case, seed):
+    """rotated=True convolves with W turned by 180 degrees, in/out channels swapped."""
+    x, w, _ = _arrays(case, seed)
+    w = np.random.default_rng(seed + 2).standard_normal((x.shape[1],) + w.shape[:1] + (3, 3))
+    geom = conv2d_geometry(x.shape, (w.shape[1], x.shape[1], 3, 3), padding=case["padding"])
+    expected = conv2d_reference(x, conv_module._rotated(w, 1), padding=case["padding"])
+    np.testing.assert_allclose(
+        winograd_conv2d(x, w, None, geom.padding, geom.out_hw, case["m"], rotated=True),
+        expected, rtol=1e-10, atol=1e-10)
+
+
+@given(case=winograd_cases(), seed=seeds)
 @settings(max_examples=60)
 def test_weight_gradient_matches_im2col(case, seed):
     """The Winograd weight gradient equals im2col's dY @ cols^T."""
