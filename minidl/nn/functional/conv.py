@@ -47,8 +47,8 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...backend import array_module, kernels_for
-from .im2col import (as_strided, col2im, im2col, output_hw, pad_hw, pair, padding_pairs,
-                     scratch, tap_slices)
+from .im2col import (as_strided, col2im, im2col, is_channels_last, output_hw, pad_hw, pair,
+                     padding_pairs, scratch, tap_slices)
 from .winograd import winograd_conv2d, winograd_weight_grad
 
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_reference", "conv_transpose2d_reference",
@@ -177,7 +177,7 @@ def _columns_last(x, geom: "ConvGeometry"):
     xp = array_module(x)
     n, c, h, w = x.shape
     (pt, pb), (pl, pr) = geom.padding
-    if pt or pb or pl or pr or not _is_channels_last(x):
+    if pt or pb or pl or pr or not is_channels_last(x):
         buf = scratch(xp, (n, h + pt + pb, w + pl + pr, c), x.dtype, "pad")
         xpad = pad_hw(x, geom.padding, out=buf.transpose(0, 3, 1, 2)).transpose(0, 2, 3, 1)
     else:
@@ -190,11 +190,6 @@ def _columns_last(x, geom: "ConvGeometry"):
     cols = scratch(xp, windows.shape, x.dtype)
     cols[...] = windows
     return cols.reshape(n * oh * ow, kh * kw * c)
-
-
-def _is_channels_last(x) -> bool:
-    """Whether x (N, C, H, W) is stored as a contiguous (N, H, W, C) array."""
-    return x.transpose(0, 2, 3, 1).flags.c_contiguous
 
 
 def _weight_matrix(weight, rotated: bool = False):

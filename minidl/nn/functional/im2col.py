@@ -53,7 +53,8 @@ import numpy as np
 
 from ...backend import array_module, kernels_for
 
-__all__ = ["im2col", "col2im", "conv_output_size", "release_scratch"]
+__all__ = ["im2col", "col2im", "conv_output_size", "release_scratch", "is_channels_last",
+           "layout_buffer"]
 
 
 # --------------------------------------------------------------------- arguments
@@ -162,6 +163,26 @@ def release_scratch() -> None:
 def as_strided(x, shape: tuple, strides: tuple):
     """A view of ``x``'s memory with the given shape and byte strides (NumPy or CuPy)."""
     return array_module(x).lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+
+
+def is_channels_last(x) -> bool:
+    """Whether an (N, C, H, W) array is stored as a contiguous (N, H, W, C) one (and not
+    also as a contiguous (N, C, H, W) one, as when C == 1)."""
+    return (x.ndim == 4 and not x.flags.c_contiguous
+            and x.transpose(0, 2, 3, 1).flags.c_contiguous)
+
+
+def layout_buffer(xp, shape: tuple, dtype, channels_last: bool, name: str | None = None):
+    """An uninitialised (N, C, *rest) array, stored as (N, *rest, C) when ``channels_last``.
+
+    With ``name`` it is the reusable scratch buffer of that name (see :func:`scratch`).
+    """
+    memory = (shape[0],) + tuple(shape[2:]) + (shape[1],) if channels_last else tuple(shape)
+    buf = (scratch(xp, memory, dtype, name) if name is not None
+           else xp.empty(memory, dtype=dtype))
+    if channels_last:
+        buf = buf.transpose((0, len(shape) - 1) + tuple(range(1, len(shape) - 1)))
+    return buf
 
 
 def pad_hw(x, padding: tuple, value=0, extra: tuple = (0, 0), out=None):

@@ -36,7 +36,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 from ...backend import array_module, kernels_for
 from ...tensor import Tensor
-from .im2col import output_hw, pad_hw, pair, scratch
+from .im2col import is_channels_last, layout_buffer, output_hw, pad_hw, pair, scratch
 
 __all__ = [
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
@@ -100,7 +100,8 @@ def _phase_planes(x, pads, fill, kernel, stride, dilation, out_hw):
 
     ``planes[n, c, a, b, i, j] = xpad[n, c, i*SH + a, j*SW + b]``, where xpad is x padded
     with ``fill`` (rows no window reads are left out). For stride 1 this is just xpad
-    (no copy at all when there is no padding).
+    (no copy at all when there is no padding). The planes keep x's memory layout
+    (channels last after a convolution), so the copy reads and writes whole runs.
     """
     (pt, pb), (pl, pr) = pads
     n, c, h, w = x.shape
@@ -110,7 +111,8 @@ def _phase_planes(x, pads, fill, kernel, stride, dilation, out_hw):
         extra = (max(0, need[0] - (h + pt + pb)), max(0, need[1] - (w + pl + pr)))
         return pad_hw(x, pads, fill, extra)[:, :, None, None]
     hq, wq = -(-need[0] // sh), -(-need[1] // sw)
-    planes = scratch(array_module(x), (n, c, sh, sw, hq, wq), x.dtype, "planes")
+    planes = layout_buffer(array_module(x), (n, c, sh, sw, hq, wq), x.dtype,
+                           is_channels_last(x), "planes")
     planes.fill(fill)
     for a, rows, i0 in _phases(sh, pt, h, hq):
         for b, cols, j0 in _phases(sw, pl, w, wq):
@@ -131,14 +133,15 @@ def _phases(s: int, pad: int, size: int, q: int):
         yield a, slice(first, first + s * count, s), i0
 
 
-def _image_from_planes(planes, in_shape, pads, stride):
+def _image_from_planes(planes, in_shape, pads, stride, channels_last=False):
     """The adjoint of :func:`_phase_planes`: the (N, C, H, W) image inside the planes."""
     (pt, _), (pl, _) = pads
     n, c, h, w = in_shape
     if tuple(stride) == (1, 1):
         return planes[:, :, 0, 0, pt:pt + h, pl:pl + w]
     # zeros: pixels that no window reads (a remainder below or right) get no gradient
-    image = array_module(planes).zeros(in_shape, dtype=planes.dtype)
+    image = layout_buffer(array_module(planes), in_shape, planes.dtype, channels_last)
+    image.fill(0)
     for a, rows, i0 in _phases(stride[0], pt, h, planes.shape[4]):
         for b, cols, j0 in _phases(stride[1], pl, w, planes.shape[5]):
             dst = image[:, :, rows, cols]
@@ -160,12 +163,12 @@ def _taps(planes, kernel, stride, dilation, out_hw):
             yield planes[:, :, r % sh, q % sw, r // sh:r // sh + oh, q // sw:q // sw + ow]
 
 
-def _gradient_planes(g, planes_shape, stride):
+def _gradient_planes(g, planes_shape, stride, channels_last=False):
     """Zeroed planes to accumulate a gradient in (a fresh array for stride 1, as it is returned)."""
     xp = array_module(g)
     if tuple(stride) == (1, 1):
         return xp.zeros(planes_shape, dtype=g.dtype)
-    gplanes = scratch(xp, planes_shape, g.dtype, "grad_planes")
+    gplanes = layout_buffer(xp, planes_shape, g.dtype, channels_last, "grad_planes")
     gplanes.fill(0)
     return gplanes
 
@@ -188,10 +191,11 @@ class MaxPooling2d(Function):
         best = winner = None
         for j, v in enumerate(_taps(planes, kernel, stride, dilation, out_hw)):
             if best is None:
-                best = v.copy()
+                best = xp.empty_like(v)       # in the planes' (the input's) memory layout
+                best[...] = v
                 if keep_winner:
                     n_taps = kernel[0] * kernel[1]
-                    winner = xp.zeros(best.shape, dtype=np.uint8 if n_taps <= 256 else np.int32)
+                    winner = xp.zeros_like(best, dtype=np.uint8 if n_taps <= 256 else np.int32)
                 continue
             if keep_winner:
                 # winner = where(v > best, j, winner); the taps come in increasing j, so this
@@ -205,6 +209,7 @@ class MaxPooling2d(Function):
                 extras["indices"] = extras["indices"][0]
         ctx.save_for_backward(winner)
         ctx.geometry = (x.shape, planes.shape, kernel, stride, pads, dilation, out_hw, unbatched)
+        ctx.channels_last = is_channels_last(x)
         return best[0] if unbatched else best
 
     @staticmethod
@@ -215,7 +220,7 @@ class MaxPooling2d(Function):
         in_shape, planes_shape, kernel, stride, pads, dilation, out_hw, unbatched = ctx.geometry
         xp = array_module(g)
         g = _as_4d(g)
-        gplanes = _gradient_planes(g, planes_shape, stride)
+        gplanes = _gradient_planes(g, planes_shape, stride, ctx.channels_last)
         disjoint = _taps_disjoint(kernel, stride, dilation)
         share = None if disjoint else scratch(xp, g.shape, g.dtype, "pool_share")
         for j, view in enumerate(_taps(gplanes, kernel, stride, dilation, out_hw)):
@@ -223,7 +228,7 @@ class MaxPooling2d(Function):
                 xp.multiply(g, winner == j, out=view)
             else:         # windows overlap: add tap j's share of g
                 view += xp.multiply(g, winner == j, out=share)
-        gx = _image_from_planes(gplanes, in_shape, pads, stride)
+        gx = _image_from_planes(gplanes, in_shape, pads, stride, ctx.channels_last)
         return (gx[0] if unbatched else gx,) + (None,) * 6
 
 
@@ -335,11 +340,12 @@ class AvgPooling2d(Function):
             y = x.sum(axis=(2, 3), keepdims=True)
         else:
             planes = _phase_planes(x, pads, 0, kernel, stride, (1, 1), out_hw)
-            ctx.planes_shape = planes.shape
+            ctx.planes_shape, ctx.channels_last = planes.shape, is_channels_last(x)
             y = None
             for v in _taps(planes, kernel, stride, (1, 1), out_hw):
                 if y is None:
-                    y = v.copy()
+                    y = xp.empty_like(v)      # in the planes' (the input's) memory layout
+                    y[...] = v
                 else:
                     y += v
         y *= inv_divisor
@@ -354,14 +360,14 @@ class AvgPooling2d(Function):
             gx = xp.empty(in_shape, dtype=g.dtype)
             gx[...] = g  # broadcast over the plane
         else:
-            gplanes = _gradient_planes(g, ctx.planes_shape, stride)
+            gplanes = _gradient_planes(g, ctx.planes_shape, stride, ctx.channels_last)
             disjoint = _taps_disjoint(kernel, stride, (1, 1))
             for view in _taps(gplanes, kernel, stride, (1, 1), out_hw):
                 if disjoint:
                     view[...] = g
                 else:
                     view += g
-            gx = _image_from_planes(gplanes, in_shape, pads, stride)
+            gx = _image_from_planes(gplanes, in_shape, pads, stride, ctx.channels_last)
         return (gx[0] if unbatched else gx,) + (None,) * 5
 
 

@@ -317,3 +317,43 @@ def test_pytorch_parity():
     ty = torch.nn.functional.conv_transpose2d(torch.tensor(x), torch.tensor(w), None, 2, 1, 1, 2, 1)
     my = F.conv_transpose2d(_t(x, False), _t(w, False), None, 2, 1, 1, 2, 1)
     np.testing.assert_allclose(my.numpy(), ty.numpy(), atol=1e-10)
+
+
+# ------------------------------------------------------------------ memory layout
+def _channels_last(a):
+    """The same values as a, stored as (N, H, W, C)."""
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+@pytest.mark.parametrize("kw", [dict(padding=1), dict(stride=2, padding=1), dict(stride=2),
+                                dict(padding=2, dilation=2)])
+@pytest.mark.parametrize("algorithm", ["im2col", "auto"])
+def test_channels_last_and_nchw_inputs_give_the_same_results(kw, algorithm):
+    """On the CPU an ungrouped conv computes channels-last: any input layout, same numbers,
+    and the output (and dL/dx) come back as (N, O, OH, OW) arrays stored channels-last."""
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((2, 16, 9, 9)), rng.standard_normal((16, 16, 3, 3))
+    dy = None
+    results = []
+    for layout in (lambda a: a, _channels_last):
+        xt, wt = minidl.from_numpy(layout(x)).requires_grad_(), _t(w)  # keeps the layout
+        with F.conv_algorithm(algorithm):
+            y = F.conv2d(xt, wt, **kw)
+            if dy is None:
+                dy = rng.standard_normal(y.shape)
+            y.backward(minidl.from_numpy(layout(dy)))
+        assert y.data.transpose(0, 2, 3, 1).flags.c_contiguous     # channels-last output
+        results.append((y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()))
+    expected = conv2d_reference(x, w, None, **kw)
+    for (y, gx, gw), (y2, gx2, gw2) in [results]:
+        np.testing.assert_allclose(y, expected, atol=1e-10)
+        np.testing.assert_allclose(y, y2, atol=1e-12)
+        np.testing.assert_allclose(gx, gx2, atol=1e-12)
+        np.testing.assert_allclose(gw, gw2, atol=1e-12)
+
+
+def test_grouped_convolutions_keep_the_nchw_layout():
+    rng = np.random.default_rng(6)
+    y = F.conv2d(_t(rng.standard_normal((2, 4, 6, 6)), False),
+                 _t(rng.standard_normal((4, 2, 3, 3)), False), groups=2)
+    assert y.data.flags.c_contiguous

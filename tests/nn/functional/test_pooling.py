@@ -237,3 +237,26 @@ def test_pytorch_parity():
         ty.backward(torch.tensor(g))
         my.backward(minidl.tensor(g, dtype=minidl.float64))
         np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("pool, kw", [
+    ("max", dict(kernel_size=2)), ("max", dict(kernel_size=3, stride=2, padding=1)),
+    ("avg", dict(kernel_size=2)), ("avg", dict(kernel_size=3, stride=2, padding=1))])
+def test_channels_last_input_keeps_its_layout(pool, kw):
+    """After a convolution the activations are stored channels-last; pooling returns its
+    output in that layout (mixing layouts makes the next element-wise op several times
+    slower), with the same numbers and gradients as for an (N, C, H, W) input."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 5, 8, 8))
+    x_last = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    fn = F.max_pool2d if pool == "max" else F.avg_pool2d
+    outs = []
+    for data in (x, x_last):
+        t = minidl.from_numpy(data).requires_grad_()  # shares data: keeps its layout
+        y = fn(t, **kw)
+        y.backward(minidl.tensor(np.arange(y.numel(), dtype=np.float64).reshape(y.shape)))
+        outs.append((y.detach().numpy(), t.grad.numpy()))
+    (y, gx), (y_last, gx_last) = outs
+    np.testing.assert_array_equal(y, y_last)
+    np.testing.assert_array_equal(gx, gx_last)
+    assert y_last.transpose(0, 2, 3, 1).flags.c_contiguous
