@@ -49,10 +49,14 @@ def conv_flops(batch: int, cin: int, cout: int, h: int, k: int, stride: int, gro
     return 2.0 * batch * cout * oh * oh * (cin // groups) * k * k
 
 
-def _fwd_bwd(fw, fn, inputs, grad_out):
-    """``step()`` running ``fn(*inputs)`` and its backward with ``grad_out``; grads cleared."""
+def _fwd_bwd(fw, fn, inputs, grad_out, activation=False):
+    """``step()`` running ``fn(*inputs)`` and its backward with ``grad_out``; grads cleared.
+
+    ``activation``: hand ``grad_out`` over in the framework's activation layout
+    (:meth:`Framework.activation`), as the layer above would.
+    """
     leaves = [t for t in inputs if getattr(t, "requires_grad", False)]
-    g = fw.tensor(grad_out)
+    g = fw.activation(grad_out) if activation else fw.tensor(grad_out)
 
     def step():
         for t in leaves:
@@ -112,8 +116,10 @@ def op_cases(quick: bool):
 
 
 def _conv_builder(n, cin, cout, h, k, s, input_grad=True):
+    """A ResNet conv layer: its input is an activation (the stem's, the NCHW images)."""
     def build(fw):
-        x = fw.tensor(_randn((n, cin, h, h), 1), requires_grad=input_grad)
+        x = _randn((n, cin, h, h), 1)
+        x = fw.activation(x, input_grad) if input_grad else fw.tensor(x)
         w = fw.tensor(_randn((cout, cin, k, k), 2, scale=(2.0 / (cin * k * k)) ** 0.5),
                       requires_grad=True)
         oh = (h + 2 * (k // 2) - k) // s + 1
@@ -121,14 +127,14 @@ def _conv_builder(n, cin, cout, h, k, s, input_grad=True):
         def fn(x, w):
             return fw.F.conv2d(x, w, None, s, k // 2)
         return {"fwd": _fwd(fn, (x, w)),
-                "fwd+bwd": _fwd_bwd(fw, fn, (x, w), _randn((n, cout, oh, oh), 3))}
+                "fwd+bwd": _fwd_bwd(fw, fn, (x, w), _randn((n, cout, oh, oh), 3), True)}
     return build
 
 
 def _bn_builder(shape):
     def build(fw):
         c = shape[1]
-        x = fw.tensor(_randn(shape, 1), requires_grad=True)
+        x = fw.activation(_randn(shape, 1), requires_grad=True)
         w = fw.tensor(np.ones(c, np.float32), requires_grad=True)
         b = fw.tensor(np.zeros(c, np.float32), requires_grad=True)
         rm, rv = fw.tensor(np.zeros(c, np.float32)), fw.tensor(np.ones(c, np.float32))
@@ -136,19 +142,19 @@ def _bn_builder(shape):
         def fn(x, w, b):
             return fw.F.batch_norm(x, rm, rv, w, b, training=True)
         return {"fwd": _fwd(fn, (x, w, b)),
-                "fwd+bwd": _fwd_bwd(fw, fn, (x, w, b), _randn(shape, 3))}
+                "fwd+bwd": _fwd_bwd(fw, fn, (x, w, b), _randn(shape, 3), True)}
     return build
 
 
 def _pool_builder(shape, k, s, p):
     def build(fw):
-        x = fw.tensor(_randn(shape, 1), requires_grad=True)
+        x = fw.activation(_randn(shape, 1), requires_grad=True)
         oh = (shape[2] + 2 * p - k) // s + 1
 
         def fn(x):
             return fw.F.max_pool2d(x, k, s, p)
         return {"fwd": _fwd(fn, (x,)),
-                "fwd+bwd": _fwd_bwd(fw, fn, (x,), _randn(shape[:2] + (oh, oh), 3))}
+                "fwd+bwd": _fwd_bwd(fw, fn, (x,), _randn(shape[:2] + (oh, oh), 3), True)}
     return build
 
 

@@ -38,6 +38,21 @@ class Framework:
             return self.lib.from_numpy(np.array(array)).requires_grad_(requires_grad)
         return self.lib.tensor(array, requires_grad=requires_grad)
 
+    def activation(self, array: np.ndarray, requires_grad: bool = False):
+        """A copy of the (N, C, H, W) ``array`` in the memory layout that activations have
+        inside this framework's own networks, for benchmarking one layer as it runs there.
+
+        PyTorch's are (N, C, H, W) (its default memory format). minidl's convolutions
+        return channels-last arrays on the CPU and the layers after them keep that layout,
+        so inside a minidl network every activation and its gradient is stored
+        (N, H, W, C); a minidl layer given an (N, C, H, W) array pays a transposing copy
+        that the network never makes.
+        """
+        if self.name == "torch":
+            return self.tensor(array, requires_grad)
+        last = np.ascontiguousarray(array.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        return self.lib.from_numpy(last).requires_grad_(requires_grad)
+
     def seed(self, seed: int) -> None:
         self.lib.manual_seed(seed)
 

@@ -190,7 +190,13 @@ def report(args, frameworks, results, load_before, load_after, wall) -> str:
                + (" **Quick mode: tiny sizes, numbers are meaningless.**" if args.quick else ""))
     out.append("- Same float32 data for both, BatchNorm in training mode, SGD(momentum 0.9, "
                "weight decay 5e-4); no environment variables set; both use the default "
-               "thread count.\n")
+               "thread count.")
+    out.append("- Per-layer cases (conv2d, BatchNorm2d, max_pool2d) get their input and "
+               "upstream gradient in the memory layout activations have inside each "
+               "framework's own network: (N, C, H, W) for PyTorch (its default), channels-"
+               "last for minidl (its convolutions return channels-last arrays and the layers "
+               "after them keep the layout); the stem's input is the (N, C, H, W) images for "
+               "both.\n")
 
     body = []
     peak = {}
