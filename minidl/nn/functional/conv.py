@@ -33,6 +33,11 @@ conv2d's weight-gradient product (for dL/dW). The same three pieces serve both.
 Saved for backward: the input (not the column matrix, which is K/C = KH*KW times
 larger: it is rebuilt, a fast copy, when the weight gradient is needed) and the weight.
 
+On the CPU, ungrouped convolutions run the same three products on channels-last
+memory: the columns are (L, K) rows with the channels innermost, ``Y = cols @ W^T`` is
+(L, O), and the output is returned as an (N, O, OH, OW) array stored (N, OH, OW, O)
+(see "the three pieces, channels last" below and docs/convolution.md).
+
 The 3x3, stride-1 convolutions that make up most of a ResNet run by default with
 Winograd's algorithm instead (:mod:`.winograd`): the same numbers from 4 times fewer
 multiplications, for the forward, the input gradient (a stride-1 convolution too) and the
