@@ -222,7 +222,8 @@ class MaxPooling2d(Function):
         g = _as_4d(g)
         gplanes = _gradient_planes(g, planes_shape, stride, ctx.channels_last)
         disjoint = _taps_disjoint(kernel, stride, dilation)
-        share = None if disjoint else scratch(xp, g.shape, g.dtype, "pool_share")
+        share = None if disjoint else layout_buffer(xp, g.shape, g.dtype, ctx.channels_last,
+                                                    "pool_share")
         for j, view in enumerate(_taps(gplanes, kernel, stride, dilation, out_hw)):
             if disjoint:  # every pixel is read by one tap at most: write, no add
                 xp.multiply(g, winner == j, out=view)
