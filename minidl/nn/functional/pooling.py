@@ -36,7 +36,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 from ...backend import array_module, kernels_for
 from ...tensor import Tensor
-from .im2col import is_channels_last, layout_buffer, output_hw, pad_hw, pair, scratch
+from .im2col import is_channels_last, layout_buffer, output_hw, pad_hw, pair
 
 __all__ = [
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
