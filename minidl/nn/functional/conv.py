@@ -52,8 +52,8 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...backend import array_module, kernels_for
-from .im2col import (as_strided, col2im, im2col, is_channels_last, output_hw, pad_hw, pair,
-                     padding_pairs, scratch, tap_slices)
+from .im2col import (as_strided, col2im, im2col, is_channels_last, kernel_taps, output_hw,
+                     pad_hw, pair, padding_pairs, scratch, tap_slices)
 from .winograd import winograd_conv2d, winograd_weight_grad
 
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_reference", "conv_transpose2d_reference",
@@ -200,12 +200,11 @@ def _columns_last(x, geom: "ConvGeometry"):
 def _weight_matrix(weight, rotated: bool = False):
     """(O, C, KH, KW) -> (KH*KW*C, O): the kernels as the columns' partners.
 
-    With ``rotated``, the matrix of the input gradient's kernel instead: each kernel
-    turned by 180 degrees, in and out channels swapped, (KH*KW*O, C).
+    With ``rotated``, the matrix of the input gradient's kernel instead (see
+    :func:`.im2col.kernel_taps`), (KH*KW*O, C).
     """
-    if rotated:
-        return weight[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, weight.shape[1])
-    return weight.transpose(2, 3, 1, 0).reshape(-1, weight.shape[0])
+    taps = kernel_taps(weight, rotated)
+    return taps.reshape(-1, taps.shape[3])
 
 
 def _rows_last(dy):

@@ -185,6 +185,18 @@ def layout_buffer(xp, shape: tuple, dtype, channels_last: bool, name: str | None
     return buf
 
 
+def kernel_taps(weight, rotated: bool = False):
+    """The kernels (O, C, KH, KW) as a (KH, KW, C, O) view: tap by tap, input channels by
+    output channels, the layout channels-last products and Winograd's transform read.
+
+    With ``rotated``, the input gradient's kernels instead: each turned by 180 degrees,
+    in and out channels swapped, (KH, KW, O, C).
+    """
+    if rotated:
+        return weight[:, :, ::-1, ::-1].transpose(2, 3, 0, 1)
+    return weight.transpose(2, 3, 1, 0)
+
+
 def pad_hw(x, padding: tuple, value=0, extra: tuple = (0, 0), out=None):
     """``x`` (N, C, H, W) with ``padding`` ((PT, PB), (PL, PR)) filled with ``value``.
 

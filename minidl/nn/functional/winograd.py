@@ -91,7 +91,7 @@ import functools
 import numpy as np
 
 from ...backend import array_module
-from .im2col import as_strided, pad_hw, scratch
+from .im2col import as_strided, kernel_taps, pad_hw, scratch
 
 __all__ = ["winograd_matrices", "winograd_conv2d", "winograd_weight_grad"]
 
@@ -178,15 +178,11 @@ def transform_weight(weight, m: int, rotated: bool = False):
     memory across calls like the tiles do.
     """
     xp = array_module(weight)
-    o, c = weight.shape[:2]
+    view = kernel_taps(weight, rotated)                              # (3, 3, C, O)
+    c, o = view.shape[2:]
     _, _, gg = _transforms(xp, m, weight.dtype)
-    if rotated:
-        o, c = c, o
-        taps = scratch(xp, (3, 3, c, o), weight.dtype, "wino_taps")
-        taps[...] = weight[:, :, ::-1, ::-1].transpose(2, 3, 0, 1)
-    else:
-        taps = scratch(xp, (3, 3, c, o), weight.dtype, "wino_taps")
-        taps[...] = weight.transpose(2, 3, 1, 0)                    # (9, C*O)
+    taps = scratch(xp, view.shape, weight.dtype, "wino_taps")
+    taps[...] = view
     u = scratch(xp, (gg.shape[0], c, o), weight.dtype, "wino_u")
     xp.matmul(gg, taps.reshape(9, c * o), out=u.reshape(gg.shape[0], c * o))
     return u
