@@ -16,12 +16,17 @@ FRAMEWORKS = ("minidl", "torch")
 class Framework:
     """``minidl`` or ``torch`` behind one small interface."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, device: str = "cpu", cudnn: bool = True):
         self.name = name
+        self.device = device
         if name == "torch":
             import torch
             self.lib, self.F, self.nn, self.optim = (torch, torch.nn.functional, torch.nn,
                                                      torch.optim)
+            # cudnn=False: PyTorch's own CUDA convolutions, no vendor conv library
+            torch.backends.cudnn.enabled = cudnn
+            if device.startswith("cuda"):
+                torch.backends.cudnn.benchmark = cudnn
         elif name == "minidl":
             import minidl
             import minidl.nn
@@ -35,8 +40,9 @@ class Framework:
     def tensor(self, array: np.ndarray, requires_grad: bool = False):
         """A tensor holding a copy of ``array`` (float32 stays float32, int64 stays int64)."""
         if self.name == "torch":
-            return self.lib.from_numpy(np.array(array)).requires_grad_(requires_grad)
-        return self.lib.tensor(array, requires_grad=requires_grad)
+            t = self.lib.from_numpy(np.array(array)).to(self.device)
+            return t.requires_grad_(requires_grad)
+        return self.lib.tensor(array, requires_grad=requires_grad, device=self.device)
 
     def activation(self, array: np.ndarray, requires_grad: bool = False):
         """A copy of the (N, C, H, W) ``array`` in the memory layout that activations have
@@ -48,10 +54,21 @@ class Framework:
         (N, H, W, C); a minidl layer given an (N, C, H, W) array pays a transposing copy
         that the network never makes.
         """
-        if self.name == "torch":
+        if self.name == "torch" or self.device != "cpu":
+            # on a device minidl's convolutions work in (N, C, H, W), as PyTorch's do
             return self.tensor(array, requires_grad)
         last = np.ascontiguousarray(array.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
         return self.lib.from_numpy(last).requires_grad_(requires_grad)
+
+    def sync(self) -> None:
+        """Wait for the device to finish its queued work (timings end here)."""
+        if not self.device.startswith("cuda"):
+            return
+        if self.name == "torch":
+            self.lib.cuda.synchronize()
+        else:
+            import cupy
+            cupy.cuda.Device().synchronize()
 
     def seed(self, seed: int) -> None:
         self.lib.manual_seed(seed)
@@ -76,7 +93,7 @@ class Framework:
                  else models.resnet18(num_classes=10, stem="cifar"))
         else:
             m = simple_cnn_torch(self.nn) if name == "simplecnn" else resnet18_torch(self.nn)
-        return m.train()
+        return m.to(self.device).train()
 
 
 def blas_threads() -> int:
