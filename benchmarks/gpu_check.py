@@ -358,7 +358,8 @@ def part_profile(args, timeout: float) -> dict:
 
 
 def part_flagship(args, timeout: float) -> dict:
-    run_dir = os.path.join(args.out, "flagship")
+    # checkpoints are large: the run folder is a temporary one, its log goes to --out
+    run_dir = os.path.join(tempfile.mkdtemp(prefix="minidl_gpu_flagship_"), "run")
     cmd = [sys.executable, "examples/resnet18_cifar.py", "--data", "synthetic", "--epochs", "1",
            "--no-progress", "--out", run_dir, "--seed", "0"]
     cmd += (["--device", "cpu", "--quick", "--subset", "16", "--batch-size", "16"] if args.dry_run
