@@ -23,7 +23,7 @@ from .factory import *  # noqa: F401,F403
 from .ops import *  # noqa: F401,F403
 from .tensor import Tensor
 from .serialization import save, load
-from . import autograd, cuda, factory, ops
+from . import autograd, cuda, errors, factory, ops
 
 __version__ = "0.1.0"
 

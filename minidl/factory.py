@@ -19,6 +19,7 @@ import numpy as np
 
 from . import backend
 from .tensor import Tensor
+from .errors import ArgumentError, ArgumentTypeError, ShapeError
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
@@ -35,7 +36,7 @@ def _sizes(size) -> tuple:
         size = tuple(size[0])
     for s in size:
         if not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"expected non-negative integer sizes, got {tuple(size)}")
+            raise ShapeError(f"expected non-negative integer sizes, got {tuple(size)}")
     return tuple(int(s) for s in size)
 
 
@@ -70,7 +71,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with a NumPy array (its dtype is kept)."""
     if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+        raise ArgumentTypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     return Tensor._wrap(array)
 
 
@@ -133,7 +134,7 @@ def arange(start, end=None, step=1, dtype=None, device=None,
     if end is None:
         start, end = 0, start
     if step == 0:
-        raise ValueError("arange: step must be non-zero")
+        raise ArgumentError("arange: step must be non-zero")
     ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     arr = np.arange(start, end, step, dtype=dtype or (np.int64 if ints else _FLOAT))
     return _make(arr, None, device, requires_grad)

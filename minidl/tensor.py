@@ -35,6 +35,7 @@ import numpy as np
 from . import backend
 from .autograd import engine
 from .autograd.grad_mode import is_grad_enabled
+from .errors import DTypeError, ShapeError
 
 __all__ = ["Tensor"]
 
@@ -57,7 +58,7 @@ def _to_array(data, dtype=None):
     else:
         arr = xp.asarray(data)
     if arr.dtype == object:
-        raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} data")
+        raise DTypeError(f"Tensor: cannot make a tensor from {type(data).__name__} data")
     if dtype is not None and arr.dtype != dtype:
         arr = arr.astype(dtype)
     return arr
@@ -228,7 +229,7 @@ class Tensor:
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self.numel() != 1:
-            raise ValueError(f"item: only one-element tensors can be converted, got shape {self.shape}")
+            raise ShapeError(f"item: only one-element tensors can be converted, got shape {self.shape}")
         return backend.to_numpy(self.data).reshape(()).item()
 
     def tolist(self):

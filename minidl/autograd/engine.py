@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from ..backend import array_module
+from ..errors import AutogradError
 
 __all__ = ["backward", "sum_to"]
 
@@ -34,7 +35,7 @@ def sum_to(grad, shape: tuple):
         return grad
     lead = grad.ndim - len(shape)
     if lead < 0:
-        raise RuntimeError(f"sum_to: cannot reduce a gradient of shape {grad.shape} to {shape}")
+        raise AutogradError(f"sum_to: cannot reduce a gradient of shape {grad.shape} to {shape}")
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and grad.shape[lead + i] != 1)
     if axes:
@@ -42,7 +43,7 @@ def sum_to(grad, shape: tuple):
     if lead:
         grad = grad.reshape(grad.shape[lead:])
     if grad.shape != shape:
-        raise RuntimeError(f"sum_to: cannot reduce a gradient of shape {grad.shape} to {shape}")
+        raise AutogradError(f"sum_to: cannot reduce a gradient of shape {grad.shape} to {shape}")
     return grad
 
 
@@ -76,19 +77,19 @@ def backward(tensor, grad=None, retain_graph: bool = False) -> None:
     from ..tensor import Tensor
 
     if not tensor.requires_grad:
-        raise RuntimeError(
+        raise AutogradError(
             "backward: the tensor does not require grad and has no grad_fn (did you build it "
             "under no_grad(), or from tensors without requires_grad=True?)")
     if grad is None:
         if tensor.numel() != 1:
-            raise RuntimeError(
+            raise AutogradError(
                 f"backward: grad can be implicitly created only for a tensor with one element, "
                 f"got shape {tensor.shape}; pass gradient= (dL/d(output), same shape)")
         grad = array_module(tensor.data).ones_like(tensor.data)
     else:
         grad = grad.data if isinstance(grad, Tensor) else array_module(tensor.data).asarray(grad)
         if grad.shape != tensor.shape:
-            raise RuntimeError(
+            raise AutogradError(
                 f"backward: gradient has shape {grad.shape}, expected the tensor's {tensor.shape}")
         grad = grad.astype(tensor.dtype, copy=False)
 
@@ -102,12 +103,12 @@ def backward(tensor, grad=None, retain_graph: bool = False) -> None:
         if g_out is None:
             continue
         if node.released:  # freed by an earlier backward: say so, not "no attribute 'shape'"
-            raise RuntimeError(node.released_message())
+            raise AutogradError(node.released_message())
         g_inputs = node.fn.backward(node, g_out)
         if not isinstance(g_inputs, tuple):
             g_inputs = (g_inputs,)
         if len(g_inputs) < len(node.inputs):
-            raise RuntimeError(
+            raise AutogradError(
                 f"{node.name()}: backward returned {len(g_inputs)} gradients for "
                 f"{len(node.inputs)} inputs")
         for edge, g in zip(node.inputs, g_inputs):

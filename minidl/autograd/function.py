@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..errors import AutogradError, DeviceError
 from .grad_mode import is_grad_enabled
 
 __all__ = ["Function", "Node", "Edge", "check_same_device"]
@@ -76,7 +77,7 @@ class Node:
     @property
     def saved_tensors(self) -> tuple:
         if self.released:
-            raise RuntimeError(self.released_message())
+            raise AutogradError(self.released_message())
         return self._saved
 
     def released_message(self) -> str:
@@ -155,6 +156,6 @@ def check_same_device(op: str, tensors) -> None:
     first = tensors[0].device
     for t in tensors[1:]:
         if t.device != first:
-            raise RuntimeError(
+            raise DeviceError(
                 f"{op}: expected all tensors on the same device, got tensors on "
                 f"'{first}' and '{t.device}'; move one with .to(device)")

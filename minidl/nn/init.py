@@ -37,6 +37,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.grad_mode import no_grad
+from ..errors import ArgumentError, ShapeError
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
@@ -81,11 +82,11 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
         elif isinstance(param, numbers.Real) and not isinstance(param, bool):
             slope = float(param)
         else:
-            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
+            raise ArgumentError(f"calculate_gain: negative_slope {param!r} is not a valid number")
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(
+    raise ArgumentError(
         f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; expected one of "
         f"{list(_LINEAR_LIKE) + ['tanh', 'relu', 'leaky_relu', 'selu']}")
 
@@ -93,7 +94,7 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
 def _calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight of shape (out, in, *kernel)."""
     if tensor.ndim < 2:
-        raise ValueError(
+        raise ShapeError(
             f"init: fan in and fan out need a tensor with at least 2 dimensions, got shape "
             f"{tuple(tensor.shape)}")
     receptive_field = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
@@ -104,7 +105,7 @@ def _calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
 
 def _calculate_correct_fan(tensor, mode: str) -> int:
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+        raise ArgumentError(f"init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -119,7 +120,7 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0):
         True
     """
     if not a <= b:
-        raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
+        raise ArgumentError(f"uniform_: expected a <= b, got a={a}, b={b}")
     with no_grad():
         return tensor.uniform_(a, b)
 
@@ -127,7 +128,7 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0):
 def normal_(tensor, mean: float = 0.0, std: float = 1.0):
     """Fill ``tensor`` with samples of N(mean, std**2)."""
     if std < 0:
-        raise ValueError(f"normal_: std must be non-negative, got {std}")
+        raise ArgumentError(f"normal_: std must be non-negative, got {std}")
     with no_grad():
         return tensor.normal_(mean, std)
 
@@ -163,7 +164,7 @@ def eye_(tensor):
         [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
     """
     if tensor.ndim != 2:
-        raise ValueError(f"eye_: expected a 2-D tensor, got shape {tuple(tensor.shape)}")
+        raise ShapeError(f"eye_: expected a 2-D tensor, got shape {tuple(tensor.shape)}")
     with no_grad():
         return tensor.copy_(np.eye(*tensor.shape))
 
@@ -206,7 +207,7 @@ def kaiming_uniform_(tensor, a: float = 0, mode: str = "fan_in",
     """
     fan = _calculate_correct_fan(tensor, mode)
     if fan == 0:
-        raise ValueError(f"kaiming_uniform_: cannot initialise a tensor of shape "
+        raise ShapeError(f"kaiming_uniform_: cannot initialise a tensor of shape "
                          f"{tuple(tensor.shape)}, its {mode} is 0")
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     bound = math.sqrt(3.0) * std
@@ -221,7 +222,7 @@ def kaiming_normal_(tensor, a: float = 0, mode: str = "fan_in",
     """
     fan = _calculate_correct_fan(tensor, mode)
     if fan == 0:
-        raise ValueError(f"kaiming_normal_: cannot initialise a tensor of shape "
+        raise ShapeError(f"kaiming_normal_: cannot initialise a tensor of shape "
                          f"{tuple(tensor.shape)}, its {mode} is 0")
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return normal_(tensor, 0.0, std)
@@ -246,16 +247,16 @@ def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
         True
     """
     if not a < b:
-        raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
+        raise ArgumentError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
     if std <= 0:
-        raise ValueError(f"trunc_normal_: std must be positive, got {std}")
+        raise ArgumentError(f"trunc_normal_: std must be positive, got {std}")
 
     def cdf(x):
         return 0.5 * (1.0 + math.erf((x - mean) / (std * math.sqrt(2.0))))
 
     mass = cdf(b) - cdf(a)
     if mass < 1e-4:
-        raise ValueError(
+        raise ArgumentError(
             f"trunc_normal_: [a, b] = [{a}, {b}] holds only {mass:.2e} of N({mean}, {std}**2); "
             "choose bounds nearer the mean")
     gen = backend.get_default_generator()

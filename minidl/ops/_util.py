@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+from ..errors import ArgumentTypeError, ShapeError
 
 __all__ = ["normalize_dim", "normalize_dims", "resolve_dim_kwargs", "ensure_tensor"]
 
@@ -10,7 +11,7 @@ def normalize_dim(dim: int, ndim: int, op: str) -> int:
     """A dim in ``[-ndim, ndim)`` as a non-negative int, or an IndexError naming ``op``."""
     size = max(ndim, 1)
     if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
-        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+        raise ArgumentTypeError(f"{op}: dim must be an int, got {dim!r}")
     dim = int(dim)  # NumPy integers too
     if not -size <= dim < size:
         raise IndexError(
@@ -27,7 +28,7 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple | None:
         dim = (dim,)
     dims = tuple(sorted(normalize_dim(d, ndim, op) for d in dim))
     if len(set(dims)) != len(dims):
-        raise ValueError(f"{op}: dim {tuple(dim)} repeats a dimension")
+        raise ShapeError(f"{op}: dim {tuple(dim)} repeats a dimension")
     return dims
 
 
@@ -35,12 +36,12 @@ def resolve_dim_kwargs(op: str, dim, keepdim, kwargs: dict):
     """Accept NumPy's ``axis``/``keepdims`` as aliases of PyTorch's ``dim``/``keepdim``."""
     if "axis" in kwargs:
         if dim is not None:
-            raise TypeError(f"{op}: pass dim or axis, not both")
+            raise ArgumentTypeError(f"{op}: pass dim or axis, not both")
         dim = kwargs.pop("axis")
     if "keepdims" in kwargs:
         keepdim = kwargs.pop("keepdims")
     if kwargs:
-        raise TypeError(f"{op}: unexpected keyword arguments {sorted(kwargs)}")
+        raise ArgumentTypeError(f"{op}: unexpected keyword arguments {sorted(kwargs)}")
     return dim, bool(keepdim)
 
 

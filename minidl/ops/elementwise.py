@@ -16,6 +16,7 @@ from ..autograd.function import Function, check_same_device
 from .. import backend
 from ..backend import array_module
 from ..tensor import Tensor
+from ..errors import ArgumentError, ShapeError
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "sqrt", "rsqrt", "abs",
@@ -166,7 +167,7 @@ def _binary(fn, a, b):
         try:
             np.broadcast_shapes(shape_a, shape_b)
         except ValueError:
-            raise ValueError(f"{fn.__name__.lower()}: operands could not be broadcast together: "
+            raise ShapeError(f"{fn.__name__.lower()}: operands could not be broadcast together: "
                              f"shapes {shape_a} and {shape_b}") from err
         raise
 
@@ -549,7 +550,7 @@ def clamp(x, min=None, max=None):  # noqa: A002 (PyTorch's names)
         [0.0, 0.5, 1.0]
     """
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise ArgumentError("clamp: at least one of min and max must be given")
     return Clamp.apply(x, min, max)
 
 
@@ -568,7 +569,7 @@ def where(condition, a, b):
         return Where.apply(cond, a, b)
     except ValueError as err:
         shapes = (_shape_of(cond), _shape_of(a), _shape_of(b))
-        raise ValueError(f"where: condition, a and b could not be broadcast together: "
+        raise ShapeError(f"where: condition, a and b could not be broadcast together: "
                          f"shapes {shapes[0]}, {shapes[1]} and {shapes[2]}") from err
 
 

@@ -25,6 +25,7 @@ from ..autograd.function import Function
 from ..backend import array_module
 from ..tensor import Tensor
 from ._util import ensure_tensor, normalize_dim
+from ..errors import DTypeError, ShapeError
 
 __all__ = ["getitem", "gather", "index_select", "masked_fill", "take_along_dim",
            "scatter_add_along_dim"]
@@ -191,13 +192,13 @@ def gather(x, dim: int, index):
     xp = array_module(x.data)
     index = xp.asarray(index)
     if index.dtype.kind not in "iu":
-        raise TypeError(f"gather: index must be an integer tensor, got dtype {index.dtype}")
+        raise DTypeError(f"gather: index must be an integer tensor, got dtype {index.dtype}")
     if index.ndim != x.ndim:
-        raise ValueError(f"gather: index must have as many dims as input ({x.ndim}), "
+        raise ShapeError(f"gather: index must have as many dims as input ({x.ndim}), "
                          f"got index of shape {tuple(index.shape)}")
     for d in range(x.ndim):
         if d != dim and index.shape[d] > x.shape[d]:
-            raise ValueError(f"gather: index of shape {tuple(index.shape)} is larger than "
+            raise ShapeError(f"gather: index of shape {tuple(index.shape)} is larger than "
                              f"input of shape {x.shape} in dim {d}")
     return Gather.apply(x, dim, index)
 
@@ -237,7 +238,7 @@ def index_select(x, dim: int, index):
     dim = normalize_dim(dim, x.ndim, "index_select")
     idx = _convert_index(index, x.data)
     if getattr(idx, "ndim", 1) != 1:
-        raise ValueError(f"index_select: index must be 1-D, got shape {tuple(idx.shape)}")
+        raise ShapeError(f"index_select: index must be 1-D, got shape {tuple(idx.shape)}")
     return getitem(x, (slice(None),) * dim + (idx,))
 
 
@@ -255,7 +256,7 @@ def masked_fill(x, mask, value):
     x = ensure_tensor(x)
     mask = mask.data if isinstance(mask, Tensor) else mask
     if array_module(mask).asarray(mask).dtype != np.bool_:
-        raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype "
+        raise DTypeError(f"masked_fill: mask must be a bool tensor, got dtype "
                         f"{array_module(mask).asarray(mask).dtype}")
     if isinstance(value, Tensor) and value.numel() == 1 and not value.requires_grad:
         value = value.item()

@@ -19,6 +19,7 @@ from ..autograd.engine import sum_to
 from ..autograd.function import Function
 from ..backend import array_module
 from ._util import ensure_tensor
+from ..errors import DTypeError, ShapeError
 
 __all__ = ["matmul", "mm", "bmm", "dot", "outer"]
 
@@ -60,21 +61,21 @@ def _check_matmul(op: str, a, b) -> None:
     the whole rest of a network in slow float64.
     """
     if a.dtype != b.dtype:
-        raise TypeError(f"{op}: expected both operands to have the same dtype, got {a.dtype} "
+        raise DTypeError(f"{op}: expected both operands to have the same dtype, got {a.dtype} "
                         f"and {b.dtype}; convert one with .to(dtype)")
     a_shape, b_shape = a.shape, b.shape
     if len(a_shape) == 0 or len(b_shape) == 0:
-        raise ValueError(f"{op}: both arguments must be at least 1-D, got shapes "
+        raise ShapeError(f"{op}: both arguments must be at least 1-D, got shapes "
                          f"{a_shape} and {b_shape}")
     k_a = a_shape[-1]
     k_b = b_shape[-2] if len(b_shape) > 1 else b_shape[0]
     if k_a != k_b:
-        raise ValueError(f"{op}: shapes {a_shape} and {b_shape} cannot be multiplied "
+        raise ShapeError(f"{op}: shapes {a_shape} and {b_shape} cannot be multiplied "
                          f"({k_a} != {k_b})")
     try:
         np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
     except ValueError:
-        raise ValueError(f"{op}: the batch dims of shapes {a_shape} and {b_shape} do not "
+        raise ShapeError(f"{op}: the batch dims of shapes {a_shape} and {b_shape} do not "
                          "broadcast together") from None
 
 
@@ -113,7 +114,7 @@ def mm(a, b):
     """
     a, b = ensure_tensor(a), ensure_tensor(b)
     if a.ndim != 2 or b.ndim != 2:
-        raise ValueError(f"mm: expected two 2-D tensors, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"mm: expected two 2-D tensors, got shapes {a.shape} and {b.shape}")
     _check_matmul("mm", a, b)
     return Matmul.apply(a, b)
 
@@ -128,7 +129,7 @@ def bmm(a, b):
     """
     a, b = ensure_tensor(a), ensure_tensor(b)
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
-        raise ValueError(f"bmm: expected 3-D tensors with the same batch size, got shapes "
+        raise ShapeError(f"bmm: expected 3-D tensors with the same batch size, got shapes "
                          f"{a.shape} and {b.shape}")
     _check_matmul("bmm", a, b)
     return Matmul.apply(a, b)
@@ -144,7 +145,7 @@ def dot(a, b):
     """
     a, b = ensure_tensor(a), ensure_tensor(b)
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"dot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"dot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
     _check_matmul("dot", a, b)
     return Matmul.apply(a, b)
 
@@ -162,5 +163,5 @@ def outer(a, b):
 
     a, b = ensure_tensor(a), ensure_tensor(b)
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
     return mul(reshape(a, -1, 1), reshape(b, 1, -1))

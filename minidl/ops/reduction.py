@@ -24,6 +24,7 @@ from ..backend import array_module
 from ..tensor import Tensor
 from ._util import ensure_tensor, normalize_dim, normalize_dims, resolve_dim_kwargs
 from .indexing import gather
+from ..errors import ArgumentTypeError, DTypeError, ShapeError
 
 __all__ = [
     "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "logsumexp",
@@ -138,7 +139,7 @@ def mean(x, dim=None, keepdim: bool = False, **kwargs):
     if dtype is not None:
         x = x.to(dtype)
     if x.dtype.kind not in "fc":
-        raise TypeError(f"mean: expected a floating-point tensor, got dtype {x.dtype}; "
+        raise DTypeError(f"mean: expected a floating-point tensor, got dtype {x.dtype}; "
                         "convert it with .float() first")
     axes, keepdim = _axes("mean", x, dim, keepdim, kwargs)
     return Mean.apply(x, axes, keepdim)
@@ -276,7 +277,7 @@ def _extremum(op: str, x, dim, keepdim, kwargs, largest: bool):
         _check_nonempty(op, x, None)
         return Amax.apply(x, None, False, largest)
     if not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{op}: dim must be an int (use amax for several dims), got {dim!r}")
+        raise ArgumentTypeError(f"{op}: dim must be an int (use amax for several dims), got {dim!r}")
     d = normalize_dim(int(dim), x.ndim, op)
     _check_nonempty(op, x, (d,) if x.ndim else None)
     if x.ndim == 0:
@@ -451,7 +452,7 @@ def logsumexp(x, dim=None, keepdim: bool = False, **kwargs):
     x = ensure_tensor(x)
     dim, keepdim = resolve_dim_kwargs("logsumexp", dim, keepdim, kwargs)
     if dim is None:
-        raise TypeError("logsumexp: dim must be given (an int or a tuple of ints)")
+        raise ArgumentTypeError("logsumexp: dim must be given (an int or a tuple of ints)")
     axes, keepdim = _axes("logsumexp", x, dim, keepdim, {})
     return LogSumExp.apply(x, axes, keepdim)
 
@@ -502,7 +503,7 @@ class LogSoftmax(Function):
 def _softmax_dim(op: str, x, dim, kwargs) -> int:
     dim, _ = resolve_dim_kwargs(op, dim, False, kwargs)
     if dim is None:
-        raise TypeError(f"{op}: dim must be given (the dimension that sums to 1)")
+        raise ArgumentTypeError(f"{op}: dim must be given (the dimension that sums to 1)")
     return normalize_dim(dim, x.ndim, op) if x.ndim else None
 
 
@@ -611,7 +612,7 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  
         x = x.reshape(1)
     d = normalize_dim(dim, x.ndim, "topk")
     if not 0 <= k <= x.shape[d]:
-        raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {x.shape[d]}")
+        raise ShapeError(f"topk: k={k} is out of range for dim {dim} of size {x.shape[d]}")
     xp = array_module(x.data)
     order = xp.argsort(-x.data if largest else x.data, axis=d)
     indices = order[(slice(None),) * d + (slice(0, k),)].astype(np.int64)

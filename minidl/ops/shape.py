@@ -17,6 +17,7 @@ from ..autograd.function import Function
 from ..backend import array_module
 from ._util import ensure_tensor, normalize_dim, normalize_dims
 from .indexing import getitem
+from ..errors import ArgumentTypeError, ShapeError
 
 __all__ = [
     "reshape", "view", "transpose", "swapaxes", "permute", "movedim", "flatten", "unflatten",
@@ -32,7 +33,7 @@ def _sizes(op: str, args) -> tuple:
     try:
         return tuple(operator.index(a) for a in args)
     except TypeError:
-        raise TypeError(f"{op}: expected integer sizes, got {args!r}") from None
+        raise ArgumentTypeError(f"{op}: expected integer sizes, got {args!r}") from None
 
 
 # ----------------------------------------------------------------- reshape
@@ -67,7 +68,7 @@ def reshape(x, *shape):
     bad = shape.count(-1) > 1 or any(s < -1 for s in shape) or (
         known != x.numel() if -1 not in shape else (known == 0 or x.numel() % known != 0))
     if bad:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+        raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.shape} "
                          f"({x.numel()} elements) into shape {shape}")
     return Reshape.apply(x, shape)
 
@@ -98,11 +99,11 @@ def permute(x, *dims):
     x = ensure_tensor(x)
     dims = _sizes("permute", dims)
     if len(dims) != x.ndim:
-        raise ValueError(f"permute: expected {x.ndim} dims for a tensor of shape {x.shape}, "
+        raise ShapeError(f"permute: expected {x.ndim} dims for a tensor of shape {x.shape}, "
                          f"got {dims}")
     dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
     if sorted(dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: {dims} is not a permutation of the dims of shape {x.shape}")
+        raise ShapeError(f"permute: {dims} is not a permutation of the dims of shape {x.shape}")
     return Permute.apply(x, dims)
 
 
@@ -158,7 +159,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     start = normalize_dim(start_dim, x.ndim, "flatten")
     end = normalize_dim(end_dim, x.ndim, "flatten")
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     merged = int(np.prod(x.shape[start:end + 1], dtype=np.int64))
     return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
@@ -178,7 +179,7 @@ def unflatten(x, dim: int, sizes):
         known = int(np.prod([s for s in sizes if s != -1], dtype=np.int64))
         sizes = tuple(x.shape[d] // known if s == -1 else s for s in sizes)
     if int(np.prod(sizes, dtype=np.int64)) != x.shape[d]:
-        raise ValueError(f"unflatten: sizes {sizes} do not multiply to the size "
+        raise ShapeError(f"unflatten: sizes {sizes} do not multiply to the size "
                          f"{x.shape[d]} of dim {dim} of shape {x.shape}")
     return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
 
@@ -249,17 +250,17 @@ def expand(x, *sizes):
     sizes = _sizes("expand", sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: the target {sizes} has fewer dims than the tensor's {x.shape}")
+        raise ShapeError(f"expand: the target {sizes} has fewer dims than the tensor's {x.shape}")
     shape = []
     for i, s in enumerate(sizes):
         old = x.shape[i - lead] if i >= lead else None
         if s == -1:
             if old is None:
-                raise ValueError(f"expand: -1 is not allowed for the new leading dim {i} "
+                raise ShapeError(f"expand: -1 is not allowed for the new leading dim {i} "
                                  f"in {sizes}")
             s = old
         if old is not None and old != 1 and old != s:
-            raise ValueError(f"expand: cannot expand shape {x.shape} to {sizes}: dim {i} has "
+            raise ShapeError(f"expand: cannot expand shape {x.shape} to {sizes}: dim {i} has "
                              f"size {old}, which is neither 1 nor {s}")
         shape.append(s)
     shape = tuple(shape)
@@ -312,7 +313,7 @@ def repeat(x, *repeats):
     x = ensure_tensor(x)
     repeats = _sizes("repeat", repeats)
     if len(repeats) < x.ndim:
-        raise ValueError(f"repeat: need at least {x.ndim} repeats for shape {x.shape}, "
+        raise ShapeError(f"repeat: need at least {x.ndim} repeats for shape {x.shape}, "
                          f"got {repeats}")
     return Repeat.apply(x, repeats)
 
@@ -347,15 +348,15 @@ def cat(tensors, dim: int = 0):
     """
     tensors = [ensure_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
+        raise ShapeError("cat: expected a non-empty sequence of tensors")
     first = tensors[0]
     if first.ndim == 0:
-        raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
+        raise ShapeError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
     d = normalize_dim(dim, first.ndim, "cat")
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or any(a != b for k, (a, b) in
                                        enumerate(zip(t.shape, first.shape)) if k != d):
-            raise ValueError(f"cat: tensor {i} has shape {t.shape}, which does not match "
+            raise ShapeError(f"cat: tensor {i} has shape {t.shape}, which does not match "
                              f"tensor 0's {first.shape} outside dim {dim}")
     if len(tensors) == 1:
         return tensors[0]
@@ -375,10 +376,10 @@ def stack(tensors, dim: int = 0):
     """
     tensors = [ensure_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise ShapeError("stack: expected a non-empty sequence of tensors")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: expects tensors of equal shape, got {tensors[0].shape} "
+            raise ShapeError(f"stack: expects tensors of equal shape, got {tensors[0].shape} "
                              f"for tensor 0 and {t.shape} for tensor {i}")
     d = normalize_dim(dim, tensors[0].ndim + 1, "stack")
     return cat([unsqueeze(t, d) for t in tensors], d)
@@ -406,13 +407,13 @@ def split(x, split_size_or_sections, dim: int = 0) -> tuple:
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size <= 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
+            raise ShapeError(f"split: split_size must be positive, got {size}")
         sizes = [size] * (n // size) + ([n % size] if n % size else [])
         sizes = sizes or [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n or any(s < 0 for s in sizes):
-            raise ValueError(f"split: sizes {sizes} do not add up to the size {n} of dim {dim}")
+            raise ShapeError(f"split: sizes {sizes} do not add up to the size {n} of dim {dim}")
     pieces, start = [], 0
     for s in sizes:
         pieces.append(getitem(x, (slice(None),) * d + (slice(start, start + s),)))
@@ -430,7 +431,7 @@ def chunk(x, chunks: int, dim: int = 0) -> tuple:
     """
     x = ensure_tensor(x)
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
     d = normalize_dim(dim, x.ndim, "chunk")
     size = max(-(-x.shape[d] // chunks), 1)  # ceil division
     return split(x, size, d)
@@ -486,14 +487,14 @@ def roll(x, shifts, dims=None):
     x = ensure_tensor(x)
     if dims is None:
         if not isinstance(shifts, (int, np.integer)):
-            raise TypeError("roll: without dims, shifts must be a single int")
+            raise ArgumentTypeError("roll: without dims, shifts must be a single int")
         return Roll.apply(x, int(shifts), None)
     if isinstance(dims, (int, np.integer)):
         dims, shifts = (dims,), (shifts,)
     dims = tuple(normalize_dim(d, x.ndim, "roll") for d in dims)
     shifts = tuple(int(s) for s in shifts)
     if len(shifts) != len(dims):
-        raise ValueError(f"roll: got {len(shifts)} shifts for {len(dims)} dims")
+        raise ShapeError(f"roll: got {len(shifts)} shifts for {len(dims)} dims")
     return Roll.apply(x, shifts, dims)
 
 
@@ -549,18 +550,18 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0):  # noqa: A002 (PyTo
     """
     x = ensure_tensor(x)
     if mode != "constant":
-        raise ValueError(f"pad: mode {mode!r} is not handled by minidl.ops.pad (constant only); "
+        raise ShapeError(f"pad: mode {mode!r} is not handled by minidl.ops.pad (constant only); "
                          "use minidl.nn.functional.pad for reflect/replicate/circular")
     pad = _sizes("pad", (tuple(pad),))
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: expected an even number of at most {2 * x.ndim} amounts for "
+        raise ShapeError(f"pad: expected an even number of at most {2 * x.ndim} amounts for "
                          f"shape {x.shape}, got {pad}")
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     for (b, a), n in zip(widths, x.shape):
         if n + b + a < 0 or -b > n or -a > n:
-            raise ValueError(f"pad: amounts {pad} crop more than the shape {x.shape} holds")
+            raise ShapeError(f"pad: amounts {pad} crop more than the shape {x.shape} holds")
     if all(w == (0, 0) for w in widths):
         return x
     return ConstantPad.apply(x, tuple(widths), value)

@@ -20,6 +20,7 @@ from ...autograd.function import Function
 from ...backend import array_module
 from ...ops.elementwise import _erf
 from ...tensor import Tensor
+from ...errors import ArgumentError
 
 __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh",
@@ -68,7 +69,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
         [-1.0, 0.5, 1.0]
     """
     if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        raise ArgumentError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
     return Hardtanh.apply(input, min_val, max_val)
 
 
@@ -189,7 +190,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         [-0.1587, 0.0, 0.8413]
     """
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU.apply(input, approximate)
 
 
@@ -254,7 +255,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         [0.6931, 30.0]
     """
     if beta <= 0:
-        raise ValueError(f"softplus: beta must be positive, got {beta}")
+        raise ArgumentError(f"softplus: beta must be positive, got {beta}")
     return Softplus.apply(input, beta, threshold)
 
 

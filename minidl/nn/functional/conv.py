@@ -55,6 +55,7 @@ from ...backend import array_module, kernels_for
 from .im2col import (as_strided, col2im, im2col, is_channels_last, kernel_taps, output_hw,
                      pad_hw, pair, padding_pairs, scratch, tap_slices)
 from .winograd import winograd_conv2d, winograd_weight_grad
+from ...errors import ArgumentError, DTypeError, ShapeError
 
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_reference", "conv_transpose2d_reference",
            "set_conv_algorithm", "conv_algorithm"]
@@ -99,7 +100,7 @@ def set_conv_algorithm(name: str) -> str:
     """
     global _algorithm
     if name not in ALGORITHMS:
-        raise ValueError(f"set_conv_algorithm: expected one of {ALGORITHMS}, got {name!r}")
+        raise ArgumentError(f"set_conv_algorithm: expected one of {ALGORITHMS}, got {name!r}")
     previous, _algorithm = _algorithm, name
     return previous
 
@@ -438,23 +439,23 @@ class Convolution2d(Function):
 
 def _check_arrays(op: str, x, weight, bias, weight_layout: str) -> None:
     if x.ndim not in (3, 4):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
             f"{tuple(x.shape)}")
     if weight.ndim != 4:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected a 4-D weight {weight_layout}, got shape {tuple(weight.shape)}")
     if x.dtype != weight.dtype:
-        raise TypeError(
+        raise DTypeError(
             f"{op}: input and weight must have the same dtype, got {x.dtype} and {weight.dtype}")
     if bias is not None and bias.dtype != weight.dtype:
-        raise TypeError(
+        raise DTypeError(
             f"{op}: bias and weight must have the same dtype, got {bias.dtype} and {weight.dtype}")
 
 
 def _check_positive(op: str, name: str, value: tuple) -> None:
     if min(value) < 1:
-        raise ValueError(f"{op}: {name} must be positive, got {value}")
+        raise ShapeError(f"{op}: {name} must be positive, got {value}")
 
 
 def conv2d_geometry(input_shape: tuple, weight_shape: tuple, stride=1, padding=0, dilation=1,
@@ -467,13 +468,13 @@ def conv2d_geometry(input_shape: tuple, weight_shape: tuple, stride=1, padding=0
     o, cg, kh, kw = weight_shape
     c = input_shape[-3]
     if not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+        raise ArgumentError(f"{op}: groups must be a positive int, got {groups!r}")
     if o % groups:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: groups={groups} must divide the output channels, but weight "
             f"{tuple(weight_shape)} has {o}")
     if c != cg * groups:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected input with {cg * groups} channels (weight {tuple(weight_shape)} "
             f"with groups={groups}), got {c}")
     if isinstance(padding, str):
@@ -481,7 +482,7 @@ def conv2d_geometry(input_shape: tuple, weight_shape: tuple, stride=1, padding=0
             padding = 0
         elif padding == "same":
             if stride != (1, 1):
-                raise ValueError(
+                raise ShapeError(
                     f"{op}: padding='same' is not supported for strided convolutions "
                     f"(stride={stride})")
             # total padding d*(k-1) keeps the size; an odd total puts the extra row/column
@@ -489,7 +490,7 @@ def conv2d_geometry(input_shape: tuple, weight_shape: tuple, stride=1, padding=0
             totals = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
             padding = tuple((t // 2, t - t // 2) for t in totals)
         else:
-            raise ValueError(
+            raise ShapeError(
                 f"{op}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
     padding = padding_pairs(padding, op)
     hw = tuple(input_shape[-2:])
@@ -531,7 +532,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     _check_arrays("conv2d", input, weight, bias, "(O, C/groups, KH, KW)")
     geom = conv2d_geometry(input.shape, weight.shape, stride, padding, dilation, groups)
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(
+        raise ShapeError(
             f"conv2d: expected a bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}")
     return Convolution2d.apply(input, weight, bias, geom)
 
@@ -617,36 +618,36 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     _check_arrays(op, input, weight, bias, "(C_in, C_out/groups, KH, KW)")
     cin, cout_g, kh, kw = weight.shape
     if not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+        raise ShapeError(f"{op}: groups must be a positive int, got {groups!r}")
     if input.shape[-3] != cin:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected input with {cin} channels (weight {tuple(weight.shape)}), "
             f"got {input.shape[-3]}")
     if cin % groups:
-        raise ValueError(
+        raise ArgumentError(
             f"{op}: groups={groups} must divide the input channels, got {cin}")
     stride = pair(stride, "stride", op)
     dilation = pair(dilation, "dilation", op)
     _check_positive(op, "stride", stride)
     _check_positive(op, "dilation", dilation)
     if isinstance(padding, str):
-        raise ValueError(f"{op}: padding must be an int or a pair, got {padding!r}")
+        raise ArgumentError(f"{op}: padding must be an int or a pair, got {padding!r}")
     ph, pw = pair(padding, "padding", op)
     output_padding = pair(output_padding, "output_padding", op)
     for op_, s, d in zip(output_padding, stride, dilation):
         if not 0 <= op_ < max(s, d):
-            raise ValueError(
+            raise ShapeError(
                 f"{op}: output_padding must be smaller than either stride or dilation, got "
                 f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
     h, w = input.shape[-2:]
     out_hw = ((h - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + output_padding[0] + 1,
               (w - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + output_padding[1] + 1)
     if min(out_hw) < 1:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: the output size {out_hw} is not positive (input {(h, w)}, kernel "
             f"{(kh, kw)}, stride {stride}, padding {(ph, pw)})")
     if bias is not None and tuple(bias.shape) != (cout_g * groups,):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected a bias of shape ({cout_g * groups},), got {tuple(bias.shape)}")
     geom = ConvGeometry((kh, kw), stride, ((ph, ph), (pw, pw)), dilation, int(groups),
                         out_hw, (h, w))

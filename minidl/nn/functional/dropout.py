@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from ... import backend
 from ...tensor import Tensor
+from ...errors import ShapeError
 
 __all__ = ["dropout", "dropout2d"]
 
 
 def _check_p(p: float, where: str) -> None:
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{where}: dropout probability has to be between 0 and 1, but got {p}")
+        raise ShapeError(f"{where}: dropout probability has to be between 0 and 1, but got {p}")
 
 
 def _masked(input: Tensor, p: float, mask_shape: tuple) -> Tensor:
@@ -74,7 +75,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     """
     _check_p(p, "dropout2d")
     if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected input of shape (N, C, H, W) or (C, H, W), got "
+        raise ShapeError(f"dropout2d: expected input of shape (N, C, H, W) or (C, H, W), got "
                          f"{tuple(input.shape)}")
     if not training or p == 0.0:
         return input

@@ -52,6 +52,7 @@ import threading
 import numpy as np
 
 from ...backend import array_module, kernels_for
+from ...errors import ArgumentError, ArgumentTypeError, ShapeError
 
 __all__ = ["im2col", "col2im", "conv_output_size", "release_scratch", "is_channels_last",
            "layout_buffer"]
@@ -65,7 +66,7 @@ def pair(value, name: str, op: str) -> tuple:
     if isinstance(value, (tuple, list)) and len(value) == 2 and all(
             isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
         return int(value[0]), int(value[1])
-    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    raise ArgumentTypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
 
 
 def padding_pairs(padding, op: str) -> tuple:
@@ -77,7 +78,7 @@ def padding_pairs(padding, op: str) -> tuple:
         ph, pw = pair(padding, "padding", op)
         pt, pb, pl, pr = ph, ph, pw, pw
     if min(pt, pb, pl, pr) < 0:
-        raise ValueError(f"{op}: padding must be non-negative, got {padding!r}")
+        raise ArgumentError(f"{op}: padding must be non-negative, got {padding!r}")
     return (pt, pb), (pl, pr)
 
 
@@ -121,7 +122,7 @@ def output_hw(op: str, hw: tuple, kernel: tuple, stride: tuple, padding: tuple,
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     padded = tuple(n + p[0] + p[1] for n, p in zip(hw, padding))
     if span[0] > padded[0] or span[1] > padded[1]:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: kernel size {tuple(kernel)} (dilated {span}) is larger than the padded "
             f"input {padded}")
     return tuple(conv_output_size(n, k, s, p, d, ceil_mode)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ...autograd.function import Function
 from ...tensor import Tensor
+from ...errors import ShapeError
 
 __all__ = ["linear"]
 
@@ -62,15 +63,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         [[1.5, 3.0, -2.0]]
     """
     if weight.ndim != 2:
-        raise ValueError(f"linear: expected a 2-D weight (out_features, in_features), got shape "
+        raise ShapeError(f"linear: expected a 2-D weight (out_features, in_features), got shape "
                          f"{tuple(weight.shape)}")
     out_features, in_features = weight.shape
     if input.ndim == 0 or input.shape[-1] != in_features:
-        raise ValueError(
+        raise ShapeError(
             f"linear: expected input with last dimension {in_features} (weight has "
             f"in_features={in_features}, out_features={out_features}), got shape "
             f"{tuple(input.shape)}")
     if bias is not None and tuple(bias.shape) != (out_features,):
-        raise ValueError(f"linear: expected bias of shape ({out_features},), got "
+        raise ShapeError(f"linear: expected bias of shape ({out_features},), got "
                          f"{tuple(bias.shape)}")
     return Linear.apply(input, weight, bias)

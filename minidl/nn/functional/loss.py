@@ -21,6 +21,7 @@ from ... import ops
 from ...autograd.function import Function
 from ...backend import array_module
 from ...tensor import Tensor
+from ...errors import ArgumentError, DTypeError, ShapeError
 
 __all__ = [
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
@@ -34,7 +35,7 @@ _REDUCTIONS = ("none", "mean", "sum")
 # ----------------------------------------------------------------- shared helpers
 def _check_reduction(name: str, reduction: str, allowed=_REDUCTIONS) -> None:
     if reduction not in allowed:
-        raise ValueError(f"{name}: reduction must be one of {', '.join(map(repr, allowed))}, "
+        raise ArgumentError(f"{name}: reduction must be one of {', '.join(map(repr, allowed))}, "
                          f"got {reduction!r}")
 
 
@@ -73,7 +74,7 @@ def _as_tensor(value, ref: Tensor) -> Tensor:
 
 def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
     if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(f"{name}: expected target of shape {tuple(input.shape)} (the input's "
+        raise ShapeError(f"{name}: expected target of shape {tuple(input.shape)} (the input's "
                          f"shape), got {tuple(target.shape)}")
 
 
@@ -97,7 +98,7 @@ def _class_weight(name: str, weight, input: Tensor):
         return None
     weight = _as_tensor(weight, input)
     if tuple(weight.shape) != (input.shape[1],):
-        raise ValueError(f"{name}: expected weight of shape ({input.shape[1]},) (one per "
+        raise ShapeError(f"{name}: expected weight of shape ({input.shape[1]},) (one per "
                          f"class), got {tuple(weight.shape)}")
     return weight
 
@@ -106,11 +107,11 @@ def _check_class_indices(name: str, input: Tensor, target: Tensor, ignore_index:
     """Target holds one integer class per prediction: shape (N, d1, ...), values in [0, C)."""
     expected = (input.shape[0],) + tuple(input.shape[2:])
     if tuple(target.shape) != expected:
-        raise ValueError(
+        raise ShapeError(
             f"{name}: expected target of shape {expected} (one class index per prediction for "
             f"input of shape {tuple(input.shape)}), got {tuple(target.shape)}")
     if target.dtype.kind not in "iu":
-        raise TypeError(
+        raise DTypeError(
             f"{name}: expected target of class indices with an integer dtype (int64), got "
             f"{target.dtype}; convert with target.long()")
     n_classes = input.shape[1]
@@ -126,7 +127,7 @@ def _check_class_indices(name: str, input: Tensor, target: Tensor, ignore_index:
 def _unbatched(input: Tensor, target: Tensor, name: str):
     """A single sample (C,) with a scalar target becomes a batch of one."""
     if input.ndim == 0:
-        raise ValueError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), got a scalar")
+        raise ShapeError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), got a scalar")
     if input.ndim == 1:
         if target.shape == input.shape:  # class probabilities
             return input.reshape(1, -1), target.reshape(1, -1), True
@@ -278,7 +279,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     name = "cross_entropy"
     _check_reduction(name, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise ArgumentError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     target = _as_tensor(target, input)
     input, target, single = _unbatched(input, target, name)
     weight = _class_weight(name, weight, input)
@@ -286,7 +287,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         loss = CrossEntropyProbs.apply(input, target, weight, reduction, label_smoothing)
     else:
         if target.dtype.kind == "f" and tuple(target.shape) != (input.shape[0],) + input.shape[2:]:
-            raise ValueError(
+            raise ShapeError(
                 f"{name}: expected target of shape {(input.shape[0],) + tuple(input.shape[2:])} "
                 f"(class indices) or {tuple(input.shape)} (class probabilities) for input of "
                 f"shape {tuple(input.shape)}, got {tuple(target.shape)}")
@@ -410,7 +411,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     """
     _check_reduction("smooth_l1_loss", reduction)
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise ShapeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     target = _as_tensor(target, input)
     _check_same_shape("smooth_l1_loss", input, target)
     d = input - target
@@ -439,7 +440,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     """
     _check_reduction("huber_loss", reduction)
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise ShapeError(f"huber_loss: delta must be positive, got {delta}")
     target = _as_tensor(target, input)
     _check_same_shape("huber_loss", input, target)
     d = input - target
@@ -499,7 +500,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     _check_same_shape(name, input, target)
     x = input.data
     if bool(((x < 0) | (x > 1)).any()):
-        raise ValueError(f"{name}: all elements of input should be between 0 and 1 (apply "
+        raise ArgumentError(f"{name}: all elements of input should be between 0 and 1 (apply "
                          "sigmoid first, or use binary_cross_entropy_with_logits)")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
@@ -644,7 +645,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     try:
         shape = np.broadcast_shapes(x1.shape, x2.shape)
     except ValueError:
-        raise ValueError(f"cosine_similarity: shapes {tuple(x1.shape)} and {tuple(x2.shape)} "
+        raise ShapeError(f"cosine_similarity: shapes {tuple(x1.shape)} and {tuple(x2.shape)} "
                          "do not broadcast") from None
     if not -len(shape) <= dim < len(shape):
         raise IndexError(f"cosine_similarity: dim {dim} is out of range for shape {shape}")

@@ -28,6 +28,7 @@ import math
 
 from ...autograd.function import Function
 from ...backend import array_module
+from ...errors import ArgumentError, ShapeError
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm"]
 
@@ -163,25 +164,25 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     x = input
     if x.ndim < 2:
-        raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {tuple(x.shape)}")
+        raise ShapeError(f"batch_norm: expected input of shape (N, C, *), got {tuple(x.shape)}")
     c = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (c,):
-            raise ValueError(
+            raise ShapeError(
                 f"batch_norm: expected {name} of shape ({c},) for input with {c} channels, "
                 f"got {tuple(t.shape)}")
     if training:
         if x.numel() // max(c, 1) <= 1:
-            raise ValueError(
+            raise ShapeError(
                 "batch_norm: expected more than 1 value per channel when training, got input "
                 f"of shape {tuple(x.shape)}")
         if momentum is None and running_mean is not None:
-            raise ValueError(
+            raise ArgumentError(
                 "batch_norm: momentum=None (a cumulative average) needs a batch count; pass "
                 "momentum = 1 / num_batches_tracked (BatchNorm modules do this)")
     elif running_mean is None or running_var is None:
-        raise ValueError("batch_norm: running_mean and running_var are required when training=False")
+        raise ArgumentError("batch_norm: running_mean and running_var are required when training=False")
     return BatchNorm.apply(x, weight, bias, running_mean, running_var,
                            training=bool(training), momentum=momentum, eps=eps)
 
@@ -244,12 +245,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     normalized_shape = tuple(int(s) for s in normalized_shape)
     k = len(normalized_shape)
     if k == 0 or tuple(input.shape[input.ndim - k:]) != normalized_shape or input.ndim < k:
-        raise ValueError(
+        raise ShapeError(
             f"layer_norm: expected input of shape (*, {', '.join(map(str, normalized_shape))}), "
             f"got {tuple(input.shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != normalized_shape:
-            raise ValueError(
+            raise ShapeError(
                 f"layer_norm: expected {name} of shape {normalized_shape}, got {tuple(t.shape)}")
     return LayerNorm.apply(input, weight, bias, k=k, eps=eps)
 
@@ -312,15 +313,15 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         [[[-1.0, 1.0], [-1.0, 1.0]]]
     """
     if input.ndim < 2:
-        raise ValueError(f"group_norm: expected input of shape (N, C, *), got {tuple(input.shape)}")
+        raise ShapeError(f"group_norm: expected input of shape (N, C, *), got {tuple(input.shape)}")
     c = input.shape[1]
     if num_groups <= 0 or c % num_groups:
-        raise ValueError(
+        raise ArgumentError(
             f"group_norm: expected num_groups to divide the number of channels {c}, "
             f"got num_groups={num_groups}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (c,):
-            raise ValueError(f"group_norm: expected {name} of shape ({c},), got {tuple(t.shape)}")
+            raise ShapeError(f"group_norm: expected {name} of shape ({c},), got {tuple(t.shape)}")
     return GroupNorm.apply(input, weight, bias, num_groups=int(num_groups), eps=eps)
 
 
@@ -346,7 +347,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         [[[-1.0, 1.0], [-1.0, 1.0]]]
     """
     if input.ndim < 3:
-        raise ValueError(f"instance_norm: expected input of shape (N, C, *), got {tuple(input.shape)}")
+        raise ShapeError(f"instance_norm: expected input of shape (N, C, *), got {tuple(input.shape)}")
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     if running_mean is not None or running_var is not None:
@@ -355,7 +356,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         x3 = input.data.reshape(n, c, -1)
         count = x3.shape[2]
         if count < 2:
-            raise ValueError(
+            raise ShapeError(
                 "instance_norm: expected more than 1 value per instance to track running "
                 f"statistics, got input of shape {tuple(input.shape)}")
         mean = x3.mean(axis=2)

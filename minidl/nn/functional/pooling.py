@@ -37,6 +37,7 @@ from ...autograd.grad_mode import is_grad_enabled
 from ...backend import array_module, kernels_for
 from ...tensor import Tensor
 from .im2col import is_channels_last, layout_buffer, output_hw, pad_hw, pair
+from ...errors import ArgumentError, ArgumentTypeError, ShapeError
 
 __all__ = [
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
@@ -48,7 +49,7 @@ __all__ = [
 # ---------------------------------------------------------------------- helpers
 def _check_input(op: str, x) -> None:
     if x.ndim not in (3, 4):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
             f"{tuple(x.shape)}")
 
@@ -71,12 +72,12 @@ def _pool_geometry(op, shape, kernel_size, stride, padding, dilation, ceil_mode,
     dilation = pair(dilation, "dilation", op)
     for name, value in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
         if min(value) < 1:
-            raise ValueError(f"{op}: {name} must be positive, got {value}")
+            raise ArgumentError(f"{op}: {name} must be positive, got {value}")
     if min(padding) < 0:
-        raise ValueError(f"{op}: padding must be non-negative, got {padding}")
+        raise ArgumentError(f"{op}: padding must be non-negative, got {padding}")
     limit = tuple(pad_limit(k, d) for k, d in zip(kernel, dilation))
     if padding[0] > limit[0] or padding[1] > limit[1]:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: padding {padding} should be at most half of the (dilated) kernel size "
             f"{kernel}, i.e. at most {limit}")
     pads = ((padding[0], padding[0]), (padding[1], padding[1]))
@@ -405,7 +406,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     kernel, stride, pads, _, out_hw = _pool_geometry(
         op, input.shape, kernel_size, stride, padding, 1, ceil_mode, lambda k, d: k // 2)
     if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(f"{op}: divisor_override must be positive, got {divisor_override}")
+        raise ShapeError(f"{op}: divisor_override must be positive, got {divisor_override}")
     inv_divisor = _avg_divisor(input.shape[-2:], kernel, stride, pads, out_hw,
                                count_include_pad, divisor_override)
     return AvgPooling2d.apply(input, kernel, stride, pads, out_hw, inv_divisor)
@@ -417,10 +418,10 @@ def _adaptive_size(op: str, shape, output_size) -> tuple:
     if isinstance(output_size, (int, np.integer)) or output_size is None:
         output_size = (output_size, output_size)
     if not isinstance(output_size, (tuple, list)) or len(output_size) != 2:
-        raise TypeError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+        raise ArgumentTypeError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
     out = tuple(int(n) if o is None else o for o, n in zip(output_size, shape[-2:]))
     if not all(isinstance(o, (int, np.integer)) and o >= 1 for o in out):
-        raise ValueError(f"{op}: output_size must hold positive ints, got {output_size!r}")
+        raise ShapeError(f"{op}: output_size must hold positive ints, got {output_size!r}")
     return tuple(int(o) for o in out)
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from ...autograd.function import Function
 from ...backend import array_module
 from ...tensor import Tensor
+from ...errors import ArgumentError, DTypeError, ShapeError
 
 __all__ = [
     "pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "affine_grid",
@@ -141,14 +142,14 @@ def pad(input, pad, mode: str = "constant", value: float = 0.0):
     """
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(
+        raise ShapeError(
             f"pad: expected an even number of pad amounts, at most 2 per dim of the input "
             f"({input.ndim} dims), got {pad}")
     if mode == "constant":
         from ... import ops
         return ops.pad(input, pad, value=value)
     if mode not in ("reflect", "replicate", "circular"):
-        raise ValueError(
+        raise ShapeError(
             f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     shape = tuple(input.shape)
     out = input
@@ -158,16 +159,16 @@ def pad(input, pad, mode: str = "constant", value: float = 0.0):
         if left == 0 and right == 0:
             continue
         if n + left + right <= 0:
-            raise ValueError(f"pad: padding {(left, right)} leaves nothing of dim {axis} "
+            raise ShapeError(f"pad: padding {(left, right)} leaves nothing of dim {axis} "
                              f"of input {shape}")
         if mode == "reflect" and (left >= n or right >= n):
-            raise ValueError(
+            raise ShapeError(
                 f"pad: reflect padding must be smaller than the padded dim, got padding "
                 f"({left}, {right}) for dim {axis} of size {n} (input {shape})")
         if mode == "replicate" and n == 0:
-            raise ValueError(f"pad: cannot replicate-pad the empty dim {axis} of input {shape}")
+            raise ShapeError(f"pad: cannot replicate-pad the empty dim {axis} of input {shape}")
         if mode == "circular" and (left > n or right > n):
-            raise ValueError(
+            raise ShapeError(
                 f"pad: circular padding may wrap around at most once, got padding "
                 f"({left}, {right}) for dim {axis} of size {n} (input {shape})")
         out = _resample(out, axis, [_pad_source(n, left, right, mode)])
@@ -217,11 +218,11 @@ def _output_geometry(op: str, shape, size, scale_factor, recompute_scale_factor)
     """The output sizes and the source-to-destination scales (None = derive from sizes)."""
     dims = len(shape) - 2
     if (size is None) == (scale_factor is None):
-        raise ValueError(f"{op}: give exactly one of size and scale_factor")
+        raise ShapeError(f"{op}: give exactly one of size and scale_factor")
     if size is not None:
         sizes = (size,) * dims if isinstance(size, int) else tuple(size)
         if len(sizes) != dims:
-            raise ValueError(f"{op}: expected size with {dims} entries for input of shape "
+            raise ShapeError(f"{op}: expected size with {dims} entries for input of shape "
                              f"{tuple(shape)}, got {size}")
         sizes = tuple(int(s) for s in sizes)
         scales = (None,) * dims
@@ -229,12 +230,12 @@ def _output_geometry(op: str, shape, size, scale_factor, recompute_scale_factor)
         factors = (scale_factor,) * dims if isinstance(scale_factor, (int, float)) \
             else tuple(scale_factor)
         if len(factors) != dims:
-            raise ValueError(f"{op}: expected scale_factor with {dims} entries for input of "
+            raise ShapeError(f"{op}: expected scale_factor with {dims} entries for input of "
                              f"shape {tuple(shape)}, got {scale_factor}")
         sizes = tuple(int(math.floor(n * float(f))) for n, f in zip(shape[2:], factors))
         scales = (None,) * dims if recompute_scale_factor else tuple(1.0 / float(f) for f in factors)
     if any(s <= 0 for s in sizes):
-        raise ValueError(f"{op}: output size must be positive, got {sizes} for input of shape "
+        raise ShapeError(f"{op}: output size must be positive, got {sizes} for input of shape "
                          f"{tuple(shape)}")
     scales = tuple(n / o if s is None else s for n, o, s in zip(shape[2:], sizes, scales))
     return sizes, scales
@@ -273,18 +274,18 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     dims = input.ndim - 2
     if mode in ("nearest", "nearest-exact"):
         if align_corners is not None:
-            raise ValueError("interpolate: align_corners can only be set with the linear modes "
+            raise ShapeError("interpolate: align_corners can only be set with the linear modes "
                              f"(linear, bilinear, trilinear), got mode={mode!r}")
         if not 1 <= dims <= 3:
-            raise ValueError(f"interpolate: mode={mode!r} expects a 3-D, 4-D or 5-D input "
+            raise ShapeError(f"interpolate: mode={mode!r} expects a 3-D, 4-D or 5-D input "
                              f"(N, C, *spatial), got shape {tuple(input.shape)}")
     elif mode in _LINEAR_MODES:
         if dims != _LINEAR_MODES[mode]:
             want = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}[_LINEAR_MODES[mode]]
-            raise ValueError(f"interpolate: mode={mode!r} expects input of shape {want}, got "
+            raise ShapeError(f"interpolate: mode={mode!r} expects input of shape {want}, got "
                              f"{tuple(input.shape)}")
     else:
-        raise ValueError(f"interpolate: mode must be one of 'nearest', 'nearest-exact', "
+        raise ShapeError(f"interpolate: mode must be one of 'nearest', 'nearest-exact', "
                          f"'linear', 'bilinear', 'trilinear', got {mode!r}")
     sizes, scales = _output_geometry("interpolate", input.shape, size, scale_factor,
                                      recompute_scale_factor)
@@ -419,14 +420,14 @@ def affine_grid(theta, size, align_corners: bool = False):
     """
     size = tuple(int(s) for s in size)
     if len(size) not in (4, 5):
-        raise ValueError(f"affine_grid: expected size (N, C, H, W) or (N, C, D, H, W), got {size}")
+        raise ShapeError(f"affine_grid: expected size (N, C, H, W) or (N, C, D, H, W), got {size}")
     k = len(size) - 2
     if theta.ndim != 3 or tuple(theta.shape) != (size[0], k, k + 1):
-        raise ValueError(
+        raise ShapeError(
             f"affine_grid: expected theta of shape ({size[0]}, {k}, {k + 1}) for size {size}, "
             f"got {tuple(theta.shape)}")
     if theta.dtype.kind != "f":
-        raise TypeError(f"affine_grid: expected a floating-point theta, got {theta.dtype}")
+        raise DTypeError(f"affine_grid: expected a floating-point theta, got {theta.dtype}")
     axes = [_base_coords(s, align_corners) for s in size[2:]]     # (D,) H, W
     mesh = np.meshgrid(*axes, indexing="ij")
     # the last grid coordinate is x (along W), then y (along H), then z (along D)
@@ -590,17 +591,17 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
         [[[[2.5, 1.0]]]]
     """
     if input.ndim != 4:
-        raise ValueError(f"grid_sample: expected input of shape (N, C, H, W), got {tuple(input.shape)}")
+        raise ShapeError(f"grid_sample: expected input of shape (N, C, H, W), got {tuple(input.shape)}")
     if grid.ndim != 4 or grid.shape[0] != input.shape[0] or grid.shape[3] != 2:
-        raise ValueError(f"grid_sample: expected grid of shape ({input.shape[0]}, OH, OW, 2) for "
+        raise ShapeError(f"grid_sample: expected grid of shape ({input.shape[0]}, OH, OW, 2) for "
                          f"input {tuple(input.shape)}, got {tuple(grid.shape)}")
     if mode not in ("bilinear", "nearest"):
-        raise ValueError(f"grid_sample: mode must be 'bilinear' or 'nearest', got {mode!r}")
+        raise ArgumentError(f"grid_sample: mode must be 'bilinear' or 'nearest', got {mode!r}")
     if padding_mode not in ("zeros", "border", "reflection"):
-        raise ValueError(f"grid_sample: padding_mode must be 'zeros', 'border' or 'reflection', "
+        raise ArgumentError(f"grid_sample: padding_mode must be 'zeros', 'border' or 'reflection', "
                          f"got {padding_mode!r}")
     if input.dtype != grid.dtype:
-        raise TypeError(f"grid_sample: expected input and grid of the same dtype, got "
+        raise DTypeError(f"grid_sample: expected input and grid of the same dtype, got "
                         f"{input.dtype} and {grid.dtype}")
     return GridSample.apply(input, grid, mode=mode, padding_mode=padding_mode,
                             align_corners=bool(align_corners))
@@ -672,16 +673,16 @@ def one_hot(tensor, num_classes: int = -1):
     """
     idx = tensor.data if isinstance(tensor, Tensor) else tensor
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: expected an integer tensor of class indices, got {idx.dtype}")
+        raise DTypeError(f"one_hot: expected an integer tensor of class indices, got {idx.dtype}")
     xp = array_module(idx)
     lo = int(idx.min()) if idx.size else 0
     hi = int(idx.max()) if idx.size else -1
     if num_classes == -1:
         if idx.size == 0:
-            raise ValueError("one_hot: cannot infer num_classes from an empty tensor")
+            raise ArgumentError("one_hot: cannot infer num_classes from an empty tensor")
         num_classes = hi + 1
     if lo < 0 or hi >= num_classes:
-        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got values in "
+        raise ArgumentError(f"one_hot: class values must be in [0, {num_classes}), got values in "
                          f"[{lo}, {hi}]")
     classes = xp.arange(num_classes, dtype=idx.dtype)
     return Tensor._wrap((idx[..., None] == classes).astype(xp.int64))
@@ -743,7 +744,7 @@ def pixel_shuffle(input, upscale_factor: int):
     """
     r = int(upscale_factor)
     if input.ndim < 3 or r < 1 or input.shape[-3] % (r * r):
-        raise ValueError(f"pixel_shuffle: expected input of shape (*, C*{r * r}, H, W) for "
+        raise ShapeError(f"pixel_shuffle: expected input of shape (*, C*{r * r}, H, W) for "
                          f"upscale_factor={upscale_factor}, got {tuple(input.shape)}")
     return PixelShuffle.apply(input, r=r)
 
@@ -758,7 +759,7 @@ def pixel_unshuffle(input, downscale_factor: int):
     """
     r = int(downscale_factor)
     if input.ndim < 3 or r < 1 or input.shape[-2] % r or input.shape[-1] % r:
-        raise ValueError(f"pixel_unshuffle: expected input of shape (*, C, H, W) with H and W "
+        raise ShapeError(f"pixel_unshuffle: expected input of shape (*, C, H, W) with H and W "
                          f"divisible by downscale_factor={downscale_factor}, got "
                          f"{tuple(input.shape)}")
     return PixelUnshuffle.apply(input, r=r)

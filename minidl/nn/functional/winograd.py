@@ -92,6 +92,7 @@ import numpy as np
 
 from ...backend import array_module
 from .im2col import as_strided, kernel_taps, pad_hw, scratch
+from ...errors import ArgumentError
 
 __all__ = ["winograd_matrices", "winograd_conv2d", "winograd_weight_grad"]
 
@@ -126,7 +127,7 @@ def winograd_matrices(m: int, r: int = 3) -> tuple:
     """
     a = m + r - 1
     if not 2 <= a <= len(POINTS) + 1:
-        raise ValueError(f"winograd_matrices: F({m}, {r}) needs {a - 1} points; "
+        raise ArgumentError(f"winograd_matrices: F({m}, {r}) needs {a - 1} points; "
                          f"only {len(POINTS)} are defined")
     vander = np.zeros((a, a))
     for j, p in enumerate(POINTS[:a - 1]):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
+from ...errors import ArgumentError
 
 __all__ = [
     "ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "Sigmoid", "Tanh",
@@ -61,7 +62,7 @@ class Hardtanh(Module):
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__()
         if min_val > max_val:
-            raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+            raise ArgumentError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
         self.min_val = min_val
         self.max_val = max_val
         self.inplace = inplace
@@ -155,7 +156,7 @@ class GELU(Module):
     def __init__(self, approximate: str = "none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+            raise ArgumentError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, input: Tensor) -> Tensor:
@@ -201,7 +202,7 @@ class Softplus(Module):
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
         if beta <= 0:
-            raise ValueError(f"Softplus: beta must be positive, got {beta}")
+            raise ArgumentError(f"Softplus: beta must be positive, got {beta}")
         self.beta = beta
         self.threshold = threshold
 

@@ -21,6 +21,7 @@ import operator
 from collections import OrderedDict
 
 from .module import Module
+from ...errors import ArgumentError, ArgumentTypeError
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten", "Unflatten"]
 
@@ -109,7 +110,7 @@ class Sequential(Module):
     def insert(self, index: int, module: Module) -> "Sequential":
         """Put ``module`` before position ``index``."""
         if not isinstance(module, Module):
-            raise TypeError(f"Sequential.insert: expected a Module, got {type(module).__name__}")
+            raise ArgumentTypeError(f"Sequential.insert: expected a Module, got {type(module).__name__}")
         n = len(self)
         if not -n <= index <= n:
             raise IndexError(f"Sequential.insert: index {index} is out of range for {n} modules")
@@ -196,7 +197,7 @@ class ModuleList(Module):
     def extend(self, modules) -> "ModuleList":
         """Add every module of an iterable at the end."""
         if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
-            raise TypeError("ModuleList.extend: expected an iterable of modules, got a single "
+            raise ArgumentTypeError("ModuleList.extend: expected an iterable of modules, got a single "
                             f"{type(modules).__name__}; use append")
         for module in modules:
             self.append(module)
@@ -205,7 +206,7 @@ class ModuleList(Module):
     def insert(self, index: int, module: Module) -> None:
         """Put ``module`` before position ``index``."""
         if not isinstance(module, Module):
-            raise TypeError(f"ModuleList.insert: expected a Module, got {type(module).__name__}")
+            raise ArgumentTypeError(f"ModuleList.insert: expected a Module, got {type(module).__name__}")
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()
@@ -217,7 +218,7 @@ class ModuleList(Module):
         for i, m in enumerate(self):
             if m is module:
                 return i
-        raise ValueError("ModuleList.index: module is not in the list")
+        raise ArgumentError("ModuleList.index: module is not in the list")
 
     def pop(self, index: int = -1) -> Module:
         """Remove and return the module at ``index``."""
@@ -305,7 +306,7 @@ class ModuleDict(Module):
         pairs = modules.items() if hasattr(modules, "items") else modules
         for pair in pairs:
             if len(pair) != 2:
-                raise ValueError(f"ModuleDict.update: expected (name, module) pairs, got {pair!r}")
+                raise ArgumentError(f"ModuleDict.update: expected (name, module) pairs, got {pair!r}")
             self[pair[0]] = pair[1]
 
 

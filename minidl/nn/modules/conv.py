@@ -14,6 +14,7 @@ from .. import functional as F
 from .. import init
 from ..functional.im2col import pair
 from .module import Module, Parameter
+from ...errors import ArgumentError, ShapeError
 
 __all__ = ["Conv2d", "ConvTranspose2d"]
 
@@ -28,15 +29,15 @@ class _ConvNd(Module):
         super().__init__()
         name = type(self).__name__
         if not isinstance(groups, int) or groups < 1:
-            raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+            raise ArgumentError(f"{name}: groups must be a positive int, got {groups!r}")
         if in_channels % groups:
-            raise ValueError(
+            raise ArgumentError(
                 f"{name}: in_channels ({in_channels}) must be divisible by groups ({groups})")
         if out_channels % groups:
-            raise ValueError(
+            raise ArgumentError(
                 f"{name}: out_channels ({out_channels}) must be divisible by groups ({groups})")
         if padding_mode not in _PADDING_MODES:
-            raise ValueError(
+            raise ArgumentError(
                 f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
         self.in_channels = in_channels
         self.out_channels = out_channels
@@ -82,7 +83,7 @@ class _ConvNd(Module):
             expected = f"(N, {self.in_channels}, H, W)"
             if input.ndim != 4:  # unbatched inputs are accepted too
                 expected += f" or ({self.in_channels}, H, W)"
-            raise ValueError(f"{self._layer_name()}: expected input of shape {expected}, got "
+            raise ShapeError(f"{self._layer_name()}: expected input of shape {expected}, got "
                              f"{tuple(input.shape)}")
 
     def extra_repr(self) -> str:
@@ -141,10 +142,10 @@ class Conv2d(_ConvNd):
                  device=None, dtype=None):
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
-                raise ValueError(
+                raise ArgumentError(
                     f"Conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
             if padding == "same" and pair(stride, "stride", "Conv2d") != (1, 1):
-                raise ValueError("Conv2d: padding='same' is not supported for strided "
+                raise ShapeError("Conv2d: padding='same' is not supported for strided "
                                  f"convolutions (stride={stride})")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          False, 0, groups, bias, padding_mode, device, dtype)
@@ -211,10 +212,10 @@ class ConvTranspose2d(_ConvNd):
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros", device=None, dtype=None):
         if padding_mode != "zeros":
-            raise ValueError(
+            raise ArgumentError(
                 f"ConvTranspose2d: only padding_mode='zeros' is supported, got {padding_mode!r}")
         if isinstance(padding, str):
-            raise ValueError(f"ConvTranspose2d: padding must be an int or a pair, got {padding!r}")
+            raise ShapeError(f"ConvTranspose2d: padding must be an int or a pair, got {padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          True, output_padding, groups, bias, padding_mode, device, dtype)
 
@@ -224,7 +225,7 @@ class ConvTranspose2d(_ConvNd):
             return self.output_padding
         size = tuple(output_size)[-2:]
         if len(size) != 2:
-            raise ValueError(f"{self._layer_name()}: output_size must give (H, W), got "
+            raise ShapeError(f"{self._layer_name()}: output_size must give (H, W), got "
                              f"{output_size!r}")
         result = []
         for i in range(2):
@@ -232,7 +233,7 @@ class ConvTranspose2d(_ConvNd):
                         + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
             largest = smallest + self.stride[i] - 1
             if not smallest <= size[i] <= largest:
-                raise ValueError(
+                raise ShapeError(
                     f"{self._layer_name()}: requested an output size of {size}, but valid "
                     f"sizes range from {smallest} to {largest} along dimension {i} (for an "
                     f"input of {tuple(input.shape[-2:])})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
+from ...errors import ArgumentError
 
 __all__ = ["Dropout", "Dropout2d"]
 
@@ -12,7 +13,7 @@ class _DropoutNd(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"{type(self).__name__}: dropout probability has to be between 0 "
+            raise ArgumentError(f"{type(self).__name__}: dropout probability has to be between 0 "
                              f"and 1, but got {p}")
         self.p = p
         self.inplace = inplace

@@ -9,6 +9,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from .module import Module, Parameter
+from ...errors import ShapeError
 
 __all__ = ["Linear"]
 
@@ -68,7 +69,7 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim == 0 or input.shape[-1] != self.in_features:
-            raise ValueError(
+            raise ShapeError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                 f"expected input with last dimension {self.in_features}, got shape "
                 f"{tuple(input.shape)}")

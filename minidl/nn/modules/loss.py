@@ -15,6 +15,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from ..functional.loss import _REDUCTIONS, _check_reduction
 from .module import Module
+from ...errors import ArgumentError
 
 __all__ = [
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
@@ -77,7 +78,7 @@ class CrossEntropyLoss(_WeightedLoss):
                  reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(weight, size_average, reduce, reduction)
         if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
+            raise ArgumentError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
                              f"{label_smoothing}")
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing

@@ -43,6 +43,7 @@ import numpy as np
 from ... import backend
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
+from ...errors import ArgumentError, ArgumentTypeError, DTypeError
 
 __all__ = ["Module", "Parameter", "RemovableHandle"]
 
@@ -140,7 +141,7 @@ def _parse_to(args, kwargs, where: str):
     device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
     kwargs.pop("non_blocking", None)
     if kwargs:
-        raise TypeError(f"{where}: unexpected keyword arguments {sorted(kwargs)}")
+        raise DTypeError(f"{where}: unexpected keyword arguments {sorted(kwargs)}")
     for a in args:
         if isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
@@ -158,7 +159,7 @@ def _parse_to(args, kwargs, where: str):
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind not in "fc":
-            raise TypeError(
+            raise DTypeError(
                 f"{where}: only floating-point dtypes can be given (parameters are floats), "
                 f"got {dtype}")
     if device is not None:
@@ -268,7 +269,7 @@ class Module:
 
     def _check_name(self, name, what: str) -> None:
         if not isinstance(name, str):
-            raise TypeError(f"{self._get_name()}: {what} name should be a string, got {name!r}")
+            raise ArgumentTypeError(f"{self._get_name()}: {what} name should be a string, got {name!r}")
         if name == "" or "." in name:
             raise KeyError(f"{self._get_name()}: {what} name can't be empty or contain '.', "
                            f"got {name!r}")
@@ -286,7 +287,7 @@ class Module:
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"{self._get_name()}: attribute '{name}' already exists")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"{self._get_name()}: cannot assign '{type(param).__name__}' as parameter "
                 f"'{name}' (minidl.nn.Parameter or None expected)")
         self._parameters[name] = param
@@ -307,7 +308,7 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"{self._get_name()}: attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"{self._get_name()}: cannot assign '{type(tensor).__name__}' as buffer "
                 f"'{name}' (minidl.Tensor or None expected)")
         self._buffers[name] = tensor
@@ -324,7 +325,7 @@ class Module:
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"{self._get_name()}: attribute '{name}' already exists")
         if module is not None and not isinstance(module, Module):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"{self._get_name()}: {type(module).__name__} is not a Module subclass")
         self._modules[name] = module
 
@@ -341,7 +342,7 @@ class Module:
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(
+                raise ArgumentTypeError(
                     f"{self._get_name()}: cannot assign '{type(value).__name__}' as parameter "
                     f"'{name}' (minidl.nn.Parameter or None expected)")
             params[name] = None
@@ -350,13 +351,13 @@ class Module:
             modules[name] = value
         elif modules is not None and name in modules:
             if value is not None:
-                raise TypeError(
+                raise ArgumentTypeError(
                     f"{self._get_name()}: cannot assign '{type(value).__name__}' as child "
                     f"module '{name}' (minidl.nn.Module or None expected)")
             modules[name] = None
         elif buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(
+                raise ArgumentTypeError(
                     f"{self._get_name()}: cannot assign '{type(value).__name__}' as buffer "
                     f"'{name}' (minidl.Tensor or None expected)")
             buffers[name] = value
@@ -515,7 +516,7 @@ class Module:
     def train(self, mode: bool = True) -> "Module":
         """Set training mode (True) or evaluation mode (False) here and in every sub-module."""
         if not isinstance(mode, bool):
-            raise ValueError(f"{self._get_name()}.train: mode should be a bool, got {mode!r}")
+            raise ArgumentError(f"{self._get_name()}.train: mode should be a bool, got {mode!r}")
         self.training = mode
         for child in self.children():
             child.train(mode)
@@ -679,7 +680,7 @@ class Module:
                 (shape mismatches raise even when ``strict=False``).
         """
         if not hasattr(state_dict, "keys"):
-            raise TypeError("load_state_dict: expected a dict of name -> tensor, got "
+            raise ArgumentTypeError("load_state_dict: expected a dict of name -> tensor, got "
                             f"{type(state_dict).__name__}")
         missing, errors, to_copy = [], [], []
         for module_prefix, module in self.named_modules():

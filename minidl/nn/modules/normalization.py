@@ -18,6 +18,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from .module import Module, Parameter
+from ...errors import ArgumentError, ShapeError
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d",
            "InstanceNorm2d"]
@@ -76,7 +77,7 @@ class _NormBase(Module):
     def _expect(self, input, ranks: tuple, shapes: str) -> None:
         """Raise a clear error unless input has one of ``ranks`` and num_features channels."""
         if input.ndim not in ranks or input.shape[1] != self.num_features:
-            raise ValueError(f"{self._layer_name()}: expected input of shape {shapes}, got "
+            raise ShapeError(f"{self._layer_name()}: expected input of shape {shapes}, got "
                              f"{tuple(input.shape)}")
 
     def _load_from_state_dict(self, state_dict, prefix, missing_keys, error_msgs, to_copy):
@@ -274,7 +275,7 @@ class LayerNorm(Module):
         k = len(self.normalized_shape)
         if input.ndim < k or tuple(input.shape[input.ndim - k:]) != self.normalized_shape:
             dims = ", ".join(map(str, self.normalized_shape))
-            raise ValueError(f"LayerNorm({self.normalized_shape}): expected input of shape "
+            raise ShapeError(f"LayerNorm({self.normalized_shape}): expected input of shape "
                              f"(*, {dims}), got {tuple(input.shape)}")
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
@@ -310,7 +311,7 @@ class GroupNorm(Module):
                  affine: bool = True, device=None, dtype=None):
         super().__init__()
         if num_groups <= 0 or num_channels % num_groups:
-            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+            raise ArgumentError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
         self.num_groups = num_groups
         self.num_channels = num_channels
@@ -333,7 +334,7 @@ class GroupNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim < 2 or input.shape[1] != self.num_channels:
-            raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected input "
+            raise ShapeError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected input "
                              f"of shape (N, {self.num_channels}, *), got {tuple(input.shape)}")
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
+from ...errors import ShapeError
 
 __all__ = [
     "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle",
@@ -141,7 +142,7 @@ class _PadNd(Module):
             padding = (padding,) * (2 * self.dims)
         padding = tuple(int(p) for p in padding)
         if len(padding) != 2 * self.dims:
-            raise ValueError(f"{self._get_name()}: expected padding as an int or a tuple of "
+            raise ShapeError(f"{self._get_name()}: expected padding as an int or a tuple of "
                              f"{2 * self.dims} ints, got {padding}")
         self.padding = padding
         self.value = value
@@ -149,7 +150,7 @@ class _PadNd(Module):
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (self.dims + 1, self.dims + 2):
             want = "(C, L) or (N, C, L)" if self.dims == 1 else "(C, H, W) or (N, C, H, W)"
-            raise ValueError(f"{self._get_name()}({self.padding}): expected input of shape "
+            raise ShapeError(f"{self._get_name()}({self.padding}): expected input of shape "
                              f"{want}, got {tuple(input.shape)}")
         return F.pad(input, self.padding, self.mode, self.value)
 
