@@ -9,10 +9,12 @@ Example:
     0.5
 """
 from . import data
-from . import logger, metrics, plotting, progress, summary as _summary_module  # noqa: F401
+from . import logger, manifold, metrics, plotting, progress  # noqa: F401
+from . import summary as _summary_module  # noqa: F401
 from .logger import RunLogger, format_epoch_summary, read_metrics
 from .metrics import (AverageMeter, RunningAverage, accuracy, confusion_matrix, iou_per_class,
                       mae, mean_iou, rmse, topk_accuracy)
+from .manifold import pca, trustworthiness, tsne
 from .plotting import make_grid, plot_curves, plot_lr, save_image_grid
 from .progress import ProgressBar
 from .summary import ModelSummary, summary
