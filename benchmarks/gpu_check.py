@@ -59,9 +59,12 @@ sys.path.insert(0, ROOT)
 from cases import RESNET18_CIFAR_CONVS, _bn_builder, _ce_builder, _conv_builder, _linear_builder, _randn, _rng  # noqa: E402,E501
 from frameworks import Framework  # noqa: E402
 
-# (name, framework, cudnn): the three columns of every table
-CONFIGS = [("minidl", "minidl", True), ("torch_cudnn", "torch", True),
-           ("torch_nocudnn", "torch", False)]
+# (name, framework, cudnn, minidl's conv algorithm, rounds it runs in): the columns of
+# every table. "minidl_winograd" forces Winograd's algorithm on the 3x3 stride-1 layers, to
+# show what minidl's "auto" choice of im2col on a GPU is measured against (one round).
+CONFIGS = [("minidl", "minidl", True, "auto", None), ("torch_cudnn", "torch", True, None, None),
+           ("torch_nocudnn", "torch", False, None, None),
+           ("minidl_winograd", "minidl", True, "winograd", 1)]
 TRAIN = [("resnet18", 128), ("resnet18", 512), ("simplecnn", 128), ("simplecnn", 512)]
 LAYER_BATCH = 128
 
@@ -158,9 +161,13 @@ def worker(args) -> dict:
     device = use_device(args.dry_run) if args.framework == "minidl" else (
         "cpu" if args.dry_run else "cuda")
     fw = Framework(args.framework, device=device, cudnn=args.cudnn)
+    if args.framework == "minidl":
+        import minidl.nn.functional as F
+        F.set_conv_algorithm(args.conv_algorithm)
     mem = Memory(fw)
     quick = args.dry_run
     out = {"framework": args.framework, "cudnn": args.cudnn, "device": device,
+           "conv_algorithm": args.conv_algorithm if args.framework == "minidl" else None,
            "train": {}, "layers": {}, "errors": {}}
     # a dry run checks each code path once, at batch 2, on a fraction of the cases
     train = TRAIN[::2] if quick else TRAIN
@@ -296,12 +303,13 @@ def run_json(cmd: list, timeout: float) -> tuple:
 
 def part_tests(args, budget: float) -> dict:
     if args.dry_run:
-        select = ["tests/cuda/test_cuda.py", "tests/test_devices.py", "--devices", "cpu,strict",
-                  "-x"]
+        select = ["tests/cuda/test_cuda.py", "--devices", "cpu,strict", "-x"]
     else:
         select = ["tests", "-m", "gpu", "--devices", "cpu,cuda"]
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n",
            str(args.test_workers), "-rfE", *select]
+    if args.test_workers == 0:
+        cmd[cmd.index("-n"):cmd.index("-n") + 2] = ["-p", "no:xdist"]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=budget,
@@ -319,11 +327,13 @@ def part_tests(args, budget: float) -> dict:
 
 
 def part_timings(args, deadline: float) -> dict:
-    results = {name: [] for name, _, _ in CONFIGS}
+    results = {name: [] for name, *_ in CONFIGS}
     errors = {}
     for r in range(args.rounds):
         order = CONFIGS if r % 2 == 0 else CONFIGS[::-1]
-        for name, framework, cudnn in order:
+        for name, framework, cudnn, algorithm, rounds in order:
+            if rounds is not None and r >= rounds:
+                continue
             if framework == "torch" and not torch_available():
                 errors[name] = "PyTorch is not installed"
                 continue
@@ -333,6 +343,7 @@ def part_timings(args, deadline: float) -> dict:
                 continue
             cmd = [sys.executable, os.path.abspath(__file__), "--worker", framework]
             cmd += [] if cudnn else ["--no-cudnn"]
+            cmd += ["--conv-algorithm", algorithm] if algorithm else []
             cmd += ["--dry-run"] if args.dry_run else []
             log(f"timings round {r + 1}: {name}")
             res, err = run_json(cmd, timeout=left)
@@ -422,6 +433,7 @@ def fmt_mb(b):
 def report(results: dict) -> str:
     rounds = results["timings"]["rounds"]
     mini, tc, tn = rounds["minidl"], rounds["torch_cudnn"], rounds["torch_nocudnn"]
+    wino = rounds["minidl_winograd"]
     env = results["environment"]
     lines = [
         "# minidl on a GPU: results", "",
@@ -442,8 +454,9 @@ def report(results: dict) -> str:
               "(below 1: minidl faster). Memory: minidl's CuPy pool high-water mark against "
               "PyTorch's reserved high-water mark (allocated in brackets).", "",
               "| case | minidl | PyTorch cuDNN | PyTorch no cuDNN | vs cuDNN | vs no cuDNN "
-              "| memory minidl | memory PyTorch cuDNN | memory PyTorch no cuDNN |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "| memory minidl | memory PyTorch cuDNN | memory PyTorch no cuDNN "
+              "| minidl, Winograd forced |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for model_name, batch in TRAIN:
         key = f"{model_name}_b{batch}"
         m, c, n = (med(x, "train", key, "seconds") for x in (mini, tc, tn))
@@ -451,15 +464,16 @@ def report(results: dict) -> str:
         ac, an = (med(x, "train", key, "peak_allocated_bytes") for x in (tc, tn))
         lines.append(f"| {key} | {fmt_ms(m)} | {fmt_ms(c)} | {fmt_ms(n)} | {fmt_ratio(m, c)} | "
                      f"{fmt_ratio(m, n)} | {fmt_mb(mm)} | {fmt_mb(mc)} ({fmt_mb(ac)}) | "
-                     f"{fmt_mb(mn)} ({fmt_mb(an)}) |")
+                     f"{fmt_mb(mn)} ({fmt_mb(an)}) | {fmt_ms(med(wino, 'train', key, 'seconds'))} |")
     lines += ["", f"## 3. ResNet-18 layers, forward + backward, batch {LAYER_BATCH}", "",
-              "| layer | minidl | PyTorch cuDNN | PyTorch no cuDNN | vs cuDNN | vs no cuDNN |",
-              "|---|---|---|---|---|---|"]
+              "| layer | minidl | PyTorch cuDNN | PyTorch no cuDNN | vs cuDNN | vs no cuDNN "
+              "| minidl, Winograd forced |",
+              "|---|---|---|---|---|---|---|"]
     names = list(dict.fromkeys(k for r in mini + tc + tn for k in r.get("layers", {})))
     for name in names:
         m, c, n = (med(x, "layers", name, "seconds") for x in (mini, tc, tn))
         lines.append(f"| {name} | {fmt_ms(m)} | {fmt_ms(c)} | {fmt_ms(n)} | {fmt_ratio(m, c)} | "
-                     f"{fmt_ratio(m, n)} |")
+                     f"{fmt_ratio(m, n)} | {fmt_ms(med(wino, 'layers', name, 'seconds'))} |")
     errs = dict(results["timings"]["errors"])
     for name, runs in rounds.items():
         for r in runs:
@@ -522,6 +536,7 @@ def main(argv=None) -> int:
                                               "tests,timings,profile,flagship")
     p.add_argument("--worker", choices=("minidl", "torch"), help=argparse.SUPPRESS)
     p.add_argument("--no-cudnn", dest="cudnn", action="store_false", help=argparse.SUPPRESS)
+    p.add_argument("--conv-algorithm", default="auto", help=argparse.SUPPRESS)
     p.add_argument("--profile-worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -538,7 +553,7 @@ def main(argv=None) -> int:
     skip = set(filter(None, args.skip.split(",")))
     if args.dry_run:
         args.rounds = 1
-        args.test_workers = min(args.test_workers, 2)
+        args.test_workers = 0
     results = {"command": "python benchmarks/gpu_check.py " + " ".join(argv or sys.argv[1:]),
                "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "environment": {"machine": f"{platform.node()} ({os.cpu_count()} CPUs)",
@@ -550,10 +565,10 @@ def main(argv=None) -> int:
         left = deadline - time.time()
         if name in skip:
             results[name] = {"skipped": "--skip"} if name != "timings" else {
-                "rounds": {c: [] for c, _, _ in CONFIGS}, "errors": {"skipped": "--skip"}}
+                "rounds": {c[0]: [] for c in CONFIGS}, "errors": {"skipped": "--skip"}}
             continue
         if left < 15:
-            results[name] = ({"rounds": {c: [] for c, _, _ in CONFIGS},
+            results[name] = ({"rounds": {c[0]: [] for c in CONFIGS},
                               "errors": {"budget": "out of time"}} if name == "timings"
                              else {"error": "skipped: out of time"})
             continue
@@ -567,7 +582,7 @@ def main(argv=None) -> int:
         except Exception:  # noqa: BLE001 - one broken part must not lose the others
             results[name] = {"error": traceback.format_exc()}
             if name == "timings":
-                results[name].update({"rounds": {c: [] for c, _, _ in CONFIGS}, "errors": {}})
+                results[name].update({"rounds": {c[0]: [] for c in CONFIGS}, "errors": {}})
     versions = next((r["versions"] for runs in results["timings"]["rounds"].values()
                      for r in runs if r.get("versions")), {})
     for runs in results["timings"]["rounds"].values():

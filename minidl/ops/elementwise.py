@@ -141,7 +141,11 @@ class Pow(Function):
             ga = g * b * a ** (b - 1)
         if ctx.needs_input_grad[1]:
             # log(a) is only defined for a > 0; where a == 0 the term y log(a) is 0 * -inf
-            safe = xp.where(a > 0, a, 1)
+            positive = a > 0
+            if isinstance(positive, bool):  # a Python number (2 ** x): no array to mask
+                safe = a if positive else 1
+            else:
+                safe = xp.where(positive, a, 1)
             gb = g * y * xp.log(safe)
         return ga, gb
 

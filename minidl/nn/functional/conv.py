@@ -128,17 +128,23 @@ def conv_algorithm(name: str):
 
 
 def _winograd_tile(geom: "ConvGeometry", in_channels: int, out_channels: int,
-                   weight_grad: bool = False):
+                   weight_grad: bool = False, like=None):
     """The output tile side m to run this convolution by Winograd's F(m x m, 3 x 3), or None.
 
     ``weight_grad`` asks about the weight gradient, which "auto" gives to Winograd less
-    often than the forward (see below).
+    often than the forward (see below). ``like``: an array of the convolution (its input
+    or output gradient), whose device "auto" takes into account.
     """
     if _algorithm == "im2col" or geom.kernel != (3, 3) or geom.stride != (1, 1) \
             or geom.dilation != (1, 1) or geom.groups != 1:
         return None
     if _algorithm == "winograd":
         return 4 if min(geom.out_hw) >= 4 else 2
+    # "auto" on a device with im2col kernels (a GPU): one im2col kernel and one cuBLAS
+    # product take fewer launches than Winograd's transforms, and measured faster there
+    # (docs/gpu.md); Winograd is the CPU's answer to a slow BLAS.
+    if like is not None and kernels_for(like) is not None:
+        return None
     # "auto": below 16 channels the transforms cost more than the products save, and
     # below 4x4 outputs a tile would be mostly padding (measured, benchmarks/)
     if min(in_channels, out_channels) < 16 or min(geom.out_hw) < 4:
@@ -296,7 +302,7 @@ def _convolve(x, weight, geom: ConvGeometry, bias=None, cols=None, rotated=False
     xp = array_module(x)
     g = geom.groups
     o = weight.shape[1] * g if rotated else weight.shape[0]
-    m = None if cols is not None else _winograd_tile(geom, x.shape[1], o)
+    m = None if cols is not None else _winograd_tile(geom, x.shape[1], o, like=x)
     if m is not None:
         return winograd_conv2d(x, weight, bias, geom.padding, geom.out_hw, m, rotated)
     if cols is None and _channels_last(x, geom):
@@ -327,7 +333,7 @@ def _weight_grad(dy, x, weight_shape, geom: ConvGeometry, cols=None, dy_rows=Non
     """
     xp = array_module(x)
     g = geom.groups
-    m = None if cols is not None else _winograd_tile(geom, x.shape[1], dy.shape[1], True)
+    m = None if cols is not None else _winograd_tile(geom, x.shape[1], dy.shape[1], True, like=x)
     if m is not None:
         return winograd_weight_grad(dy, x, geom.padding, geom.out_hw, m)
     if cols is None and _channels_last(x, geom):
@@ -421,7 +427,8 @@ class Convolution2d(Function):
         if ctx.unbatched:
             g = g[None]
         dy = None  # dL/dY as (O, L) rows, made only if both (K, L) products need them
-        winograd = _winograd_tile(geom, ctx.input_shape[1], ctx.weight_shape[0], True)
+        winograd = _winograd_tile(geom, ctx.input_shape[1], ctx.weight_shape[0], True,
+                                  like=g)
         if (ctx.needs_input_grad[1] and winograd is None and _full_geometry(geom) is None
                 and not _channels_last(g, geom)):
             dy = _channel_rows(g, "rows")
@@ -566,8 +573,8 @@ class ConvolutionTranspose2d(Function):
         # the columns of g serve both products, unless Winograd's algorithm runs them
         # (the products are conv2d's forward and weight gradient, of g with x as dy)
         channels = (g.shape[1], ctx.weight_shape[0])
-        winograd = (_winograd_tile(geom, *channels) is not None,
-                    _winograd_tile(geom, *channels, weight_grad=True) is not None)
+        winograd = (_winograd_tile(geom, *channels, like=g) is not None,
+                    _winograd_tile(geom, *channels, weight_grad=True, like=g) is not None)
         cols = None
         if ((ctx.needs_input_grad[0] and not winograd[0]) or (
                 ctx.needs_input_grad[1] and not winograd[1])) and not _channels_last(g, geom):

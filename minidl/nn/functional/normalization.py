@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ...autograd.function import Function
 from ...backend import array_module
 from ...errors import ArgumentError, ShapeError
@@ -48,6 +50,10 @@ def _channel_sum(a, b=None):
     n, c = a.shape[0], a.shape[1]
     a3 = a.reshape(n, c, -1)
     if b is None:
+        if xp is not np:
+            # On a GPU a reduction along the contiguous L axis first, then over N, is
+            # many times faster than CuPy's einsum, which reduces N and L in one strided pass.
+            return a3.sum(axis=2).sum(axis=0)
         return xp.einsum("ncl->c", a3)
     return xp.einsum("ncl,ncl->c", a3, b.reshape(n, c, -1))
 

@@ -90,7 +90,7 @@ import functools
 
 import numpy as np
 
-from ...backend import array_module
+from ...backend import array_module, device_of
 from .im2col import as_strided, kernel_taps, pad_hw, scratch
 from ...errors import ArgumentError
 
@@ -158,10 +158,22 @@ def _kron_matrices(m: int, dtype: str) -> tuple:
     return tuple(np.ascontiguousarray(np.kron(t, t), dtype=dtype) for t in (bt, at, g))
 
 
-def _transforms(xp, m: int, dtype) -> tuple:
-    """(kron(B^T, B^T), kron(A^T, A^T), kron(G, G)) on ``xp``'s device, in ``dtype``."""
+# Device copies of the transforms, made once per (device, m, dtype): copying them from the
+# host at every call would make each convolution wait for three host-to-device transfers.
+_ON_DEVICE: dict = {}
+
+
+def _transforms(like, m: int, dtype) -> tuple:
+    """(kron(B^T, B^T), kron(A^T, A^T), kron(G, G)) on the device of the array ``like``,
+    in ``dtype``."""
     mats = _kron_matrices(m, np.dtype(dtype).str)
-    return mats if xp is np else tuple(xp.asarray(t) for t in mats)
+    xp = array_module(like)
+    if xp is np:
+        return mats
+    key = (device_of(like), m, np.dtype(dtype).str)
+    if key not in _ON_DEVICE:
+        _ON_DEVICE[key] = tuple(xp.asarray(t) for t in mats)
+    return _ON_DEVICE[key]
 
 
 def tile_grid(out_hw: tuple, m: int) -> tuple:
@@ -181,7 +193,7 @@ def transform_weight(weight, m: int, rotated: bool = False):
     xp = array_module(weight)
     view = kernel_taps(weight, rotated)                              # (3, 3, C, O)
     c, o = view.shape[2:]
-    _, _, gg = _transforms(xp, m, weight.dtype)
+    _, _, gg = _transforms(weight, m, weight.dtype)
     taps = scratch(xp, view.shape, weight.dtype, "wino_taps")
     taps[...] = view
     u = scratch(xp, (gg.shape[0], c, o), weight.dtype, "wino_u")
@@ -210,7 +222,7 @@ def transform_input(x, padding: tuple, out_hw: tuple, m: int):
     windows = as_strided(buf, (a, a, n, th, tw, c), (sh, sw, sn, m * sh, m * sw, sc))
     tiles = scratch(xp, windows.shape, x.dtype, "wino_tiles")
     tiles[...] = windows                                # (a, a, N, TH, TW, C)
-    bb, _, _ = _transforms(xp, m, x.dtype)
+    bb, _, _ = _transforms(x, m, x.dtype)
     v = scratch(xp, (a * a, n * th * tw, c), x.dtype, "wino_v")
     xp.matmul(bb, tiles.reshape(a * a, -1), out=v.reshape(a * a, -1))
     return v
@@ -257,7 +269,7 @@ def winograd_conv2d(x, weight, bias, padding: tuple, out_hw: tuple, m: int,
     u = transform_weight(weight, m, rotated)                         # (a*a, C, O)
     n, o = x.shape[0], u.shape[2]
     a, (th, tw) = m + 2, tile_grid(out_hw, m)
-    _, aa, _ = _transforms(xp, m, x.dtype)
+    _, aa, _ = _transforms(x, m, x.dtype)
     out = xp.empty((n, th * m, tw * m, o), dtype=x.dtype)            # (N, H, W, O)
     for part in _chunks(x, m, out_hw):
         v = transform_input(x[part], padding, out_hw, m)             # (a*a, T, C)
@@ -288,7 +300,7 @@ def winograd_weight_grad(dy, x, padding: tuple, out_hw: tuple, m: int):
     xp = array_module(dy)
     o, c = dy.shape[1], x.shape[1]
     a, (th, tw) = m + 2, tile_grid(out_hw, m)
-    _, aa, gg = _transforms(xp, m, dy.dtype)
+    _, aa, gg = _transforms(dy, m, dy.dtype)
     du = xp.zeros((a * a, c, o), dtype=dy.dtype)
     du_part = scratch(xp, du.shape, dy.dtype, "wino_du")
     for part in _chunks(x, m, out_hw):

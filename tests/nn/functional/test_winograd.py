@@ -244,3 +244,22 @@ def test_a_module_gives_the_same_result_with_either_algorithm():
                         conv.bias.grad.numpy()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_auto_gives_im2col_to_devices_with_im2col_kernels(strict):
+    """On a GPU (here its stand-in) "auto" runs im2col + one product, never Winograd."""
+    x_cpu = np.zeros((1, 16, 8, 8), np.float32)
+    x_dev = minidl.tensor(x_cpu, device=strict).data
+    assert conv_module._winograd_tile(_geom(), 16, 16, like=x_cpu) == 4
+    assert conv_module._winograd_tile(_geom(), 16, 16, like=x_dev) is None
+    with F.conv_algorithm("winograd"):   # asked for by name, it runs there too
+        assert conv_module._winograd_tile(_geom(), 16, 16, like=x_dev) == 4
+
+
+def test_transform_matrices_are_copied_to_a_device_once(strict):
+    x = minidl.tensor(np.zeros((1, 2, 6, 6), np.float32), device=strict).data
+    first = winograd._transforms(x, 4, np.float32)
+    assert all(a is b for a, b in zip(first, winograd._transforms(x, 4, np.float32)))
+    host = winograd._transforms(np.zeros(1, np.float32), 4, np.float32)
+    for dev, cpu in zip(first, host):
+        np.testing.assert_array_equal(minidl.backend.to_numpy(dev), cpu)
