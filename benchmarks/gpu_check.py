@@ -287,13 +287,20 @@ def profile(args) -> dict:
 
 
 # ============================================================= the orchestrating process
+def _text(output) -> str:
+    """What a timed-out subprocess printed (bytes, str or None) as text."""
+    if isinstance(output, bytes):
+        return output.decode(errors="replace")
+    return output or ""
+
+
 def run_json(cmd: list, timeout: float) -> tuple:
     """Run a worker; (its JSON result or None, its stderr tail)."""
     try:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                               env=env_with_path())
     except subprocess.TimeoutExpired as e:
-        return None, f"timed out after {timeout:.0f} s\n{(e.stderr or '')[-2000:]}"
+        return None, f"timed out after {timeout:.0f} s\n{_text(e.stderr)[-2000:]}"
     sys.stderr.write(proc.stderr[-4000:])
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
@@ -316,7 +323,7 @@ def part_tests(args, budget: float) -> dict:
                               env=env_with_path())
         text, code = proc.stdout + proc.stderr, proc.returncode
     except subprocess.TimeoutExpired as e:
-        text, code = f"{e.stdout or ''}{e.stderr or ''}\n(timed out after {budget:.0f} s)", -1
+        text, code = f"{_text(e.stdout)}{_text(e.stderr)}\n(timed out after {budget:.0f} s)", -1
     with open(os.path.join(args.out, "gpu_tests.log"), "w") as f:
         f.write(" ".join(cmd) + "\n" + text)
     summary = [ln for ln in text.splitlines() if re.search(r"\d+ (passed|failed|error)", ln)]
@@ -381,7 +388,7 @@ def part_flagship(args, timeout: float) -> dict:
                               env=env_with_path())
         text, code = proc.stdout + proc.stderr, proc.returncode
     except subprocess.TimeoutExpired as e:
-        text, code = f"{e.stdout or ''}{e.stderr or ''}\n(timed out after {timeout:.0f} s)", -1
+        text, code = f"{_text(e.stdout)}{_text(e.stderr)}\n(timed out after {timeout:.0f} s)", -1
     wall = time.perf_counter() - t0
     with open(os.path.join(args.out, "flagship.log"), "w") as f:
         f.write(" ".join(cmd) + "\n" + text)
@@ -517,6 +524,20 @@ def report(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_report(args, results: dict, start: float) -> str:
+    """Write results_gpu.json and RESULTS_GPU.md into ``args.out``; returns the Markdown."""
+    for runs in results["timings"]["rounds"].values():
+        for r in runs:
+            results["environment"].update(r.get("versions", {}))
+    results["wall_seconds"] = time.time() - start
+    with open(os.path.join(args.out, "results_gpu.json"), "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    text = report(results)
+    with open(os.path.join(args.out, "RESULTS_GPU.md"), "w") as f:
+        f.write(text)
+    return text
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -558,21 +579,26 @@ def main(argv=None) -> int:
                "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "environment": {"machine": f"{platform.node()} ({os.cpu_count()} CPUs)",
                                **gpu_description(args.dry_run)}}
-    # the share of the budget each part may use at most (what a part leaves, the next gets)
+    # each part's weight in the budget: a part may use its share of what is left, counted
+    # over itself and the parts still to run (a skipped part leaves its share to the others)
     parts = [("tests", 0.35, part_tests), ("timings", 0.45, part_timings),
-             ("profile", 0.08, part_profile), ("flagship", 1.0, part_flagship)]
-    for name, share, fn in parts:
+             ("profile", 0.08, part_profile), ("flagship", 0.12, part_flagship)]
+    empty_timings = {"rounds": {c[0]: [] for c in CONFIGS}, "errors": {}}
+    for name, _, _ in parts:  # placeholders, so that a report can be written at any point
+        results[name] = dict(empty_timings) if name == "timings" else {"error": "not run yet"}
+    text = write_report(args, results, start)
+    for i, (name, weight, fn) in enumerate(parts):
         left = deadline - time.time()
         if name in skip:
             results[name] = {"skipped": "--skip"} if name != "timings" else {
-                "rounds": {c[0]: [] for c in CONFIGS}, "errors": {"skipped": "--skip"}}
+                **empty_timings, "errors": {"skipped": "--skip"}}
             continue
         if left < 15:
-            results[name] = ({"rounds": {c[0]: [] for c in CONFIGS},
-                              "errors": {"budget": "out of time"}} if name == "timings"
-                             else {"error": "skipped: out of time"})
+            results[name] = ({**empty_timings, "errors": {"budget": "out of time"}}
+                             if name == "timings" else {"error": "skipped: out of time"})
             continue
-        allowed = left * share if name != "flagship" else left
+        to_come = sum(w for n, w, _ in parts[i:] if n not in skip)
+        allowed = left * weight / to_come
         log(f"{name}: up to {allowed:.0f} s")
         try:
             if name == "timings":
@@ -582,19 +608,8 @@ def main(argv=None) -> int:
         except Exception:  # noqa: BLE001 - one broken part must not lose the others
             results[name] = {"error": traceback.format_exc()}
             if name == "timings":
-                results[name].update({"rounds": {c[0]: [] for c in CONFIGS}, "errors": {}})
-    versions = next((r["versions"] for runs in results["timings"]["rounds"].values()
-                     for r in runs if r.get("versions")), {})
-    for runs in results["timings"]["rounds"].values():
-        for r in runs:
-            results["environment"].update({k: v for k, v in r.get("versions", {}).items()})
-    results["environment"].update(versions)
-    results["wall_seconds"] = time.time() - start
-    with open(os.path.join(args.out, "results_gpu.json"), "w") as f:
-        json.dump(results, f, indent=1, default=str)
-    text = report(results)
-    with open(os.path.join(args.out, "RESULTS_GPU.md"), "w") as f:
-        f.write(text)
+                results[name].update(empty_timings)
+        text = write_report(args, results, start)  # after every part: a killed run keeps it
     print(text)
     log(f"done in {results['wall_seconds']:.0f} s; wrote {args.out}/RESULTS_GPU.md")
     ok = (results["tests"].get("returncode") in (0, None)

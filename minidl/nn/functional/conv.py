@@ -140,11 +140,13 @@ def _winograd_tile(geom: "ConvGeometry", in_channels: int, out_channels: int,
         return None
     if _algorithm == "winograd":
         return 4 if min(geom.out_hw) >= 4 else 2
-    # "auto" on a device with im2col kernels (a GPU): one im2col kernel and one cuBLAS
-    # product take fewer launches than Winograd's transforms, and measured faster there
-    # (docs/gpu.md); Winograd is the CPU's answer to a slow BLAS.
     if like is not None and kernels_for(like) is not None:
-        return None
+        # "auto" on a device with im2col kernels (a GPU): Winograd's 4x fewer products pay
+        # on maps of 16x16 and more, forward and weight gradient alike; on smaller maps
+        # im2col's one kernel and one cuBLAS product win (measured: docs/gpu.md)
+        if min(in_channels, out_channels) < 16 or min(geom.out_hw) < 16:
+            return None
+        return 4
     # "auto": below 16 channels the transforms cost more than the products save, and
     # below 4x4 outputs a tile would be mostly padding (measured, benchmarks/)
     if min(in_channels, out_channels) < 16 or min(geom.out_hw) < 4:

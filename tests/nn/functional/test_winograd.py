@@ -246,13 +246,19 @@ def test_a_module_gives_the_same_result_with_either_algorithm():
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
 
 
-def test_auto_gives_im2col_to_devices_with_im2col_kernels(strict):
-    """On a GPU (here its stand-in) "auto" runs im2col + one product, never Winograd."""
+def test_auto_on_a_device_gives_winograd_the_large_maps_only(strict):
+    """On a GPU (here its stand-in) "auto" runs Winograd on maps of 16x16 and more, forward
+    and weight gradient, and im2col + one product on smaller maps and few channels."""
     x_cpu = np.zeros((1, 16, 8, 8), np.float32)
     x_dev = minidl.tensor(x_cpu, device=strict).data
     assert conv_module._winograd_tile(_geom(), 16, 16, like=x_cpu) == 4
     assert conv_module._winograd_tile(_geom(), 16, 16, like=x_dev) is None
-    with F.conv_algorithm("winograd"):   # asked for by name, it runs there too
+    for weight_grad in (False, True):
+        assert conv_module._winograd_tile(_geom(hw=16, c=64), 64, 64, weight_grad,
+                                          like=x_dev) == 4
+        assert conv_module._winograd_tile(_geom(hw=32, c=3), 3, 64, weight_grad,
+                                          like=x_dev) is None
+    with F.conv_algorithm("winograd"):   # asked for by name, it runs on any map
         assert conv_module._winograd_tile(_geom(), 16, 16, like=x_dev) == 4
 
 
