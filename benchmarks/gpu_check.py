@@ -456,10 +456,13 @@ def report(results: dict) -> str:
         lines.append(f"Not run: {t.get('skipped') or t.get('error')}")
     if t.get("failed"):
         lines += ["", "Failed:", ""] + [f"- `{f}`" for f in t["failed"]]
+    counted = ", ".join(f"{name} {len(runs)}" for name, runs in rounds.items())
     lines += ["", "## 2. Training steps (forward, loss, backward, SGD momentum)", "",
               "Median seconds per step over the rounds' medians; ratios are minidl / PyTorch "
               "(below 1: minidl faster). Memory: minidl's CuPy pool high-water mark against "
-              "PyTorch's reserved high-water mark (allocated in brackets).", "",
+              "PyTorch's reserved high-water mark (allocated in brackets). Each framework "
+              "ran in its own process, alternating; rounds (processes) measured: "
+              f"{counted}.", "",
               "| case | minidl | PyTorch cuDNN | PyTorch no cuDNN | vs cuDNN | vs no cuDNN "
               "| memory minidl | memory PyTorch cuDNN | memory PyTorch no cuDNN "
               "| minidl, Winograd forced |",
@@ -559,7 +562,13 @@ def main(argv=None) -> int:
     p.add_argument("--no-cudnn", dest="cudnn", action="store_false", help=argparse.SUPPRESS)
     p.add_argument("--conv-algorithm", default="auto", help=argparse.SUPPRESS)
     p.add_argument("--profile-worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--report-from", metavar="JSON",
+                   help="only write RESULTS_GPU.md (to stdout) from an earlier results_gpu.json")
     args = p.parse_args(argv)
+    if args.report_from:
+        with open(args.report_from) as f:
+            print(report(json.load(f)), end="")
+        return 0
     if args.worker:
         args.framework = args.worker
         print("RESULT " + json.dumps(worker(args)), flush=True)
