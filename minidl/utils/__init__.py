@@ -9,7 +9,7 @@ Example:
     0.5
 """
 from . import data
-from . import logger, manifold, metrics, plotting, progress  # noqa: F401
+from . import graph, logger, manifold, metrics, plotting, progress  # noqa: F401
 from . import summary as _summary_module  # noqa: F401
 from .logger import RunLogger, format_epoch_summary, read_metrics
 from .metrics import (AverageMeter, RunningAverage, accuracy, confusion_matrix, iou_per_class,
