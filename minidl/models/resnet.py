@@ -51,7 +51,7 @@ class BasicBlock(nn.Module):
     def __init__(self, in_channels: int, channels: int, stride: int = 1, downsample=None,
                  dilation: int = 1):
         super().__init__()
-        self.conv1 = conv3x3(in_channels, channels, stride)
+        self.conv1 = conv3x3(in_channels, channels, stride, dilation)
         self.bn1 = nn.BatchNorm2d(channels)
         self.relu = nn.ReLU(inplace=True)
         self.conv2 = conv3x3(channels, channels, dilation=dilation)

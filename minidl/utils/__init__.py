@@ -13,7 +13,8 @@ from . import graph, logger, manifold, metrics, plotting, progress  # noqa: F401
 from . import summary as _summary_module  # noqa: F401
 from .logger import RunLogger, format_epoch_summary, read_metrics
 from .metrics import (AverageMeter, RunningAverage, accuracy, confusion_matrix, iou_per_class,
-                      mae, mean_iou, rmse, topk_accuracy)
+                      mae, mean_iou, mean_iou_from_confusion_matrix, rmse,
+                      topk_accuracy)
 from .manifold import pca, trustworthiness, tsne
 from .plotting import make_grid, plot_curves, plot_lr, save_image_grid
 from .progress import ProgressBar

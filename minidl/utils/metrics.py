@@ -22,7 +22,7 @@ from ..tensor import Tensor
 
 __all__ = [
     "accuracy", "topk_accuracy", "confusion_matrix", "mae", "rmse",
-    "iou_from_confusion_matrix", "iou_per_class", "mean_iou", "AverageMeter", "RunningAverage",
+    "iou_from_confusion_matrix", "iou_per_class", "mean_iou", "mean_iou_from_confusion_matrix", "AverageMeter", "RunningAverage",
 ]
 
 
@@ -274,18 +274,69 @@ def iou_per_class(output, target, num_classes: int, ignore_index: int | None = N
     return iou_from_confusion_matrix(cm, ignore_index)
 
 
-def mean_iou(output, target, num_classes: int, ignore_index: int | None = None) -> float:
-    """Mean of :func:`iou_per_class` over the classes that have an IoU.
+MEAN_IOU_MODES = ("present", "evaluator")
 
-    Classes absent from both prediction and target, and the ignored class, are left
-    out of the mean. NaN when no class is left.
+
+def mean_iou_from_confusion_matrix(cm, ignore_index: int | None = None, mode: str = "present",
+                                   exclude=()) -> float:
+    """The mean IoU of a (dataset-pooled) confusion matrix; see :func:`mean_iou` for the modes.
 
     Example:
-        >>> mean_iou(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), num_classes=3)
-        0.5833333333333333
+        >>> cm = np.array([[2, 1, 0], [0, 1, 0], [0, 0, 0]])
+        >>> mean_iou_from_confusion_matrix(cm), mean_iou_from_confusion_matrix(cm, mode="evaluator")
+        (0.5833333333333333, nan)
     """
-    iou = iou_per_class(output, target, num_classes, ignore_index)
-    return float(np.nanmean(iou)) if np.isfinite(iou).any() else float("nan")
+    if mode not in MEAN_IOU_MODES:
+        raise ValueError(f"mean_iou: mode must be one of {MEAN_IOU_MODES}, got {mode!r}")
+    iou = iou_from_confusion_matrix(cm, ignore_index)
+    exclude = {int(exclude)} if isinstance(exclude, (int, np.integer)) else {int(c) for c in exclude}
+    if ignore_index is not None:
+        exclude.add(int(ignore_index))
+    kept = iou[[c for c in range(len(iou)) if c not in exclude]]
+    if mode == "evaluator":
+        return float(kept.mean()) if kept.size else float("nan")  # NaN if any class is absent
+    return float(np.nanmean(kept)) if np.isfinite(kept).any() else float("nan")
+
+
+def mean_iou(output, target, num_classes: int, ignore_index: int | None = None,
+             mode: str = "present", exclude=()) -> float:
+    """Mean of :func:`iou_per_class`, in one of two conventions.
+
+    * ``mode="present"`` (the default; PyTorch-metrics' macro Jaccard index): pixels whose
+      TRUE class is ``ignore_index`` are dropped before counting (so what is predicted
+      on them is never a false positive), and classes absent from both prediction and
+      target are left out of the mean.
+    * ``mode="evaluator"``: the rule of the segmentation course's evaluator. Every pixel
+      counts; ``IoU_c = TP / (TP + FP + FN)`` pooled over all pixels given; the mean is
+      over the classes not in ``exclude`` (the "unknown" class), whose pixels still count:
+      a pixel predicted as unknown is a miss for its true class, and a pixel whose true
+      class is unknown is a false positive for the class predicted there. A class absent
+      from both prediction and target has IoU 0/0 = NaN, and so has the mean.
+
+    Args:
+        output: predicted labels ``(N, H, W)`` or scores ``(N, C, H, W)``.
+        target: true labels ``(N, H, W)``.
+        num_classes: C.
+        ignore_index: ``"present"`` mode only: a target value whose pixels are dropped.
+        mode: ``"present"`` or ``"evaluator"``.
+        exclude: a class or classes left out of the mean (their pixels are still counted).
+
+    Pool a whole data set by summing :func:`confusion_matrix` over batches and calling
+    :func:`mean_iou_from_confusion_matrix` once, as the evaluator does.
+
+    Example:
+        >>> target = np.array([[0, 0, 6, 6], [1, 1, 2, 3], [4, 5, 5, 5]])
+        >>> pred = np.array([[0, 0, 0, 1], [1, 1, 2, 3], [4, 5, 5, 6]])
+        >>> round(mean_iou(pred, target, 7, ignore_index=6), 4)
+        0.9444
+        >>> round(mean_iou(pred, target, 7, mode="evaluator", exclude=6), 4)
+        0.8333
+    """
+    if mode == "evaluator" and ignore_index is not None:
+        raise ValueError("mean_iou: mode='evaluator' counts every pixel; name the unknown class "
+                         f"in exclude= instead of ignore_index (got ignore_index={ignore_index})")
+    cm = confusion_matrix(output, target, num_classes, ignore_index=ignore_index)
+    return mean_iou_from_confusion_matrix(cm, ignore_index, mode, exclude)
 
 
 class AverageMeter:

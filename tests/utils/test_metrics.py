@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 import minidl
 from minidl.utils import metrics as metrics_module
 from minidl.utils.metrics import (AverageMeter, RunningAverage, accuracy, confusion_matrix,
-                                  iou_from_confusion_matrix, iou_per_class, mae, mean_iou, rmse,
+                                  iou_from_confusion_matrix, iou_per_class, mae, mean_iou,
+                                  mean_iou_from_confusion_matrix, rmse,
                                   topk_accuracy)
 
 
@@ -165,6 +166,50 @@ def test_iou_ignore_index_pixels_and_class():
     iou = iou_per_class(pred, target, num_classes=2, ignore_index=0)
     assert np.isnan(iou[0]) and iou[1] == 1.0
     assert math.isnan(mean_iou(np.array([0]), np.array([0]), num_classes=2, ignore_index=0))
+
+
+# The case of the segmentation issue: 7 classes, 6 = "unknown".
+ISSUE_TARGET = np.array([[0, 0, 6, 6], [1, 1, 2, 3], [4, 5, 5, 5]])
+ISSUE_PRED = np.array([[0, 0, 0, 1], [1, 1, 2, 3], [4, 5, 5, 6]])
+
+
+def test_mean_iou_present_mode_drops_pixels_whose_true_class_is_ignored():
+    # the two unknown pixels are dropped, so predicting 0 and 1 there costs nothing:
+    # classes 0-4 score 1, class 5: TP 2, pred 2, true 3 -> 2/3 (its 6-prediction is a miss)
+    iou = iou_per_class(ISSUE_PRED, ISSUE_TARGET, 7, ignore_index=6)
+    assert np.allclose(iou[:6], [1, 1, 1, 1, 1, 2 / 3]) and np.isnan(iou[6])
+    assert mean_iou(ISSUE_PRED, ISSUE_TARGET, 7, ignore_index=6) == pytest.approx(17 / 18)
+
+
+def test_mean_iou_evaluator_mode_counts_unknown_pixels():
+    # class 0: pred 3 (one on an unknown pixel), true 2, TP 2 -> 2/3
+    # class 1: pred 3 (one on an unknown pixel), true 2, TP 2 -> 2/3
+    # classes 2, 3, 4: 1; class 5: pred 2, true 3 (one predicted unknown), TP 2 -> 2/3
+    expected = (2 / 3 + 2 / 3 + 1 + 1 + 1 + 2 / 3) / 6
+    got = mean_iou(ISSUE_PRED, ISSUE_TARGET, 7, mode="evaluator", exclude=6)
+    assert got == pytest.approx(expected) and round(got, 3) == 0.833
+    # the same from a pooled confusion matrix of two halves (the evaluator pools all images)
+    cm = sum(confusion_matrix(ISSUE_PRED[rows], ISSUE_TARGET[rows], 7)
+             for rows in (slice(0, 1), slice(1, 3)))
+    assert mean_iou_from_confusion_matrix(cm, mode="evaluator", exclude=[6]) == pytest.approx(expected)
+
+
+def test_mean_iou_evaluator_mode_absent_class_is_nan_present_mode_skips_it():
+    target = np.array([[0, 0, 1, 6]])
+    pred = np.array([[0, 1, 1, 6]])
+    # classes 2-5 appear nowhere: the evaluator's 0/0 makes the mean NaN
+    assert math.isnan(mean_iou(pred, target, 7, mode="evaluator", exclude=6))
+    # present mode: class 0 1/2, class 1 1/2, class 6 1 left out by exclude -> 1/2
+    assert mean_iou(pred, target, 7, exclude=6) == pytest.approx(0.5)
+    # with only classes 0 and 1 in the label set the evaluator's mean exists
+    assert mean_iou(np.array([0, 1, 1]), np.array([0, 0, 1]), 2, mode="evaluator") == pytest.approx(0.5)
+
+
+def test_mean_iou_bad_mode_and_ignore_index_in_evaluator_mode_raise():
+    with pytest.raises(ValueError, match="mode must be one of"):
+        mean_iou(ISSUE_PRED, ISSUE_TARGET, 7, mode="torch")
+    with pytest.raises(ValueError, match="exclude="):
+        mean_iou(ISSUE_PRED, ISSUE_TARGET, 7, ignore_index=6, mode="evaluator")
 
 
 def test_iou_from_scores_and_summed_confusion_matrices():
