@@ -112,7 +112,44 @@ def op_cases(quick: bool):
          conv_flops(batch(32), 96, 96, 14 if quick else 56, 7, 1, groups=96),
          _depthwise_builder(batch(32), 96, 14 if quick else 56)),
     ]
+    # segmentation (S8): DeepLabv3's dilated 3x3 convs (backbone dilations 2 and 4, ASPP rates
+    # 12, 24, 36; padding = dilation keeps the size) and FCN-32s's x32 upsampler
+    h = 8 if quick else 32
+    for d in DILATIONS:
+        cases.append(("dilated conv2d", f"dilated 3x3 d{d} 128->128 ({batch(4)},128,{h},{h})",
+                      2.0 * batch(4) * 128 * h * h * 128 * 9, _dilated_builder(batch(4), 128, h, d)))
+    s = 5 if quick else 17  # FCN-32s's score map of a 512x512 image is 17x17
+    cases.append(("conv_transpose2d", f"conv_transpose2d 7->7 k64 s32 ({batch(4)},7,{s},{s})",
+                  2.0 * batch(4) * 7 * s * s * 7 * 64 * 64, _upscore_builder(batch(4), 7, s)))
     return cases
+
+
+DILATIONS = (2, 4, 12, 24, 36)
+
+
+def _dilated_builder(n, c, h, d):
+    def build(fw):
+        x = fw.activation(_randn((n, c, h, h), 1), True)
+        w = fw.tensor(_randn((c, c, 3, 3), 2, scale=(2.0 / (c * 9)) ** 0.5), requires_grad=True)
+
+        def fn(x, w):
+            return fw.F.conv2d(x, w, None, 1, d, d)
+        return {"fwd": _fwd(fn, (x, w)),
+                "fwd+bwd": _fwd_bwd(fw, fn, (x, w), _randn((n, c, h, h), 3), True)}
+    return build
+
+
+def _upscore_builder(n, c, h):
+    def build(fw):
+        x = fw.tensor(_randn((n, c, h, h), 1), requires_grad=True)
+        w = fw.tensor(_randn((c, c, 64, 64), 2, scale=0.01), requires_grad=True)
+        size = (h - 1) * 32 + 64
+
+        def fn(x, w):
+            return fw.F.conv_transpose2d(x, w, None, 32)
+        return {"fwd": _fwd(fn, (x, w)),
+                "fwd+bwd": _fwd_bwd(fw, fn, (x, w), _randn((n, c, size, size), 3))}
+    return build
 
 
 def _conv_builder(n, cin, cout, h, k, s, input_grad=True):

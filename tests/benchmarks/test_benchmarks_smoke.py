@@ -46,7 +46,7 @@ def test_worker_ops_quick_covers_every_case():
     res = json.loads(proc.stdout.splitlines()[-1][len("RESULT "):])["cases"]
     groups = {c["group"] for c in res.values()}
     assert groups == {"conv2d", "batch_norm2d", "max_pool2d", "linear", "cross_entropy",
-                      "softmax", "conv_transpose2d", "depthwise conv2d"}
+                      "softmax", "conv_transpose2d", "depthwise conv2d", "dilated conv2d"}
     assert len([k for k in res if res[k]["group"] == "conv2d"]) == 2 * len(
         cases.RESNET18_CIFAR_CONVS)
     assert all(c["seconds"] > 0 for c in res.values())
