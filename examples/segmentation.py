@@ -114,6 +114,7 @@ def load_datasets(args):
     source = args.data
     if source in ("auto", "folder"):
         try:
+            requested = args.size
             args.size = args.size or 128
             train = SatelliteSegmentation(root / "train", size=args.size)
             val = SatelliteSegmentation(root / "validation", size=args.size)
@@ -123,7 +124,7 @@ def load_datasets(args):
                 raise SystemExit(f"error: {err}")
             print(BANNER)
             print(f"  ({err})\n", flush=True)
-            source, args.size = "synthetic", None
+            source, args.size = "synthetic", requested
     if source == "synthetic":
         args.size = args.size or (32 if args.quick else 64)
         n_train, n_val = (4, 2) if args.quick else (args.train_images, args.val_images)

@@ -58,6 +58,8 @@ __all__ = [
     "RandomVerticalFlip", "RandomRotation", "RandomAffine", "RandomPerspective", "ColorJitter",
     "Grayscale", "RandomGrayscale", "GaussianBlur", "TrivialAugmentWide",
     "batch_random_crop", "batch_random_horizontal_flip",
+    "solarize", "RandomSolarize", "batch_random_resized_crop", "batch_color_jitter",
+    "batch_random_grayscale", "batch_gaussian_blur", "batch_random_solarize",
 ]
 
 # ============================================================================ randomness
@@ -1378,3 +1380,224 @@ def batch_random_horizontal_flip(images, p: float = 0.5,
     flip = rng.random(arr.shape[0]) < p
     mask = xp.asarray(flip).reshape((-1,) + (1,) * (arr.ndim - 1))
     return rewrap(xp.where(mask, arr[..., ::-1], arr))
+
+
+# ===================================================================== solarize (BYOL)
+def solarize(img, threshold):
+    """Invert every pixel value at or above ``threshold`` (255 - x for uint8, 1 - x for float).
+
+    Example:
+        >>> import numpy as np
+        >>> solarize(np.array([[0, 127, 128, 255]], dtype=np.uint8), 128).tolist()
+        [[0, 127, 127, 0]]
+    """
+    def invert(a):
+        top = 255 if a.dtype == np.uint8 else 1.0
+        return np.where(a >= threshold, top - a, a).astype(a.dtype, copy=False)
+    return _on_array(invert, img, "solarize")
+
+
+class RandomSolarize(Transform):
+    """With probability ``p``, :func:`solarize` the image above ``threshold``.
+
+    Args:
+        threshold: in the image's units (e.g. 128 for uint8 and PIL images, 0.5 for floats in
+            [0, 1]); values at or above it are inverted.
+        p: probability of solarizing.
+
+    Example:
+        >>> import numpy as np
+        >>> RandomSolarize(0.5, p=1.0)(np.array([[[0.25, 0.75]]], dtype=np.float32)).tolist()
+        [[[0.25, 0.25]]]
+    """
+
+    def __init__(self, threshold: float, p: float = 0.5):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"RandomSolarize: p must lie in [0, 1], got {p}")
+        self.threshold = threshold
+        self.p = p
+
+    def __call__(self, img):
+        if get_generator().random() >= self.p:
+            return img
+        return solarize(img, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, p={self.p}"
+
+
+# ======================================================== batch colour and crop operations
+# Whole-batch versions of the BYOL view augmentations: float images (N, 3, H, W) in [0, 1],
+# one random draw per image, no Python loop over images.
+
+def _coin(rng, n: int, p: float, xp):
+    """(N, 1, 1, 1) boolean mask: True for the images an operation applies to."""
+    return xp.asarray(rng.random(n) < p).reshape(n, 1, 1, 1)
+
+
+def _check_batch(arr, who: str):
+    if arr.ndim != 4 or arr.shape[1] != 3 or arr.dtype.kind != "f":
+        raise ValueError(f"{who}: expected float RGB images of shape (N, 3, H, W), got "
+                         f"{arr.dtype} {tuple(arr.shape)}")
+
+
+def batch_random_resized_crop(images, size, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
+                              generator: np.random.Generator | None = None):
+    """A random crop of each image (area fraction in ``scale``, aspect in ``ratio``), resized
+    bilinearly to ``size`` (no antialiasing), as :class:`RandomResizedCrop` per image.
+
+    Ten candidate boxes are drawn per image and the first that fits is used; an image with
+    none gets the whole image (torchvision's fallback, less its centre-crop to the ratio).
+
+    Shape:
+        (N, C, H, W) -> (N, C, size_h, size_w)
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).random((3, 3, 16, 16)).astype(np.float32)
+        >>> batch_random_resized_crop(x, 8).shape
+        (3, 3, 8, 8)
+    """
+    arr, rewrap = _unwrap(images)
+    if arr.ndim != 4:
+        raise ValueError(f"batch_random_resized_crop: expected (N, C, H, W), got {tuple(arr.shape)}")
+    xp = backend.array_module(arr)
+    rng = generator if generator is not None else get_generator()
+    n, c, h, w = arr.shape
+    th, tw = _size_pair(size, "batch_random_resized_crop")
+    area = h * w * rng.uniform(scale[0], scale[1], size=(n, 10))
+    aspect = np.exp(rng.uniform(np.log(ratio[0]), np.log(ratio[1]), size=(n, 10)))
+    cw, ch = np.round(np.sqrt(area * aspect)), np.round(np.sqrt(area / aspect))
+    fits = (cw >= 1) & (cw <= w) & (ch >= 1) & (ch <= h)
+    first = fits.argmax(axis=1)
+    ok = fits[np.arange(n), first]
+    ch = np.where(ok, ch[np.arange(n), first], h)
+    cw = np.where(ok, cw[np.arange(n), first], w)
+    top = np.floor(rng.random(n) * (h - ch + 1))
+    left = np.floor(rng.random(n) * (w - cw + 1))
+
+    def taps(start, length, full, out):
+        """Bilinear source rows/columns (N, out) and weights for half-pixel centres."""
+        pos = start[:, None] + (np.arange(out) + 0.5) * (length / out)[:, None] - 0.5
+        pos = np.clip(pos, 0, full - 1)
+        low = np.floor(pos).astype(np.int64)
+        high = np.minimum(low + 1, full - 1)
+        return xp.asarray(low), xp.asarray(high), xp.asarray((pos - low).astype(arr.dtype))
+
+    y0, y1, wy = taps(top, ch, h, th)
+    x0, x1, wx = taps(left, cw, w, tw)
+    b3, c3 = xp.arange(n)[:, None, None], xp.arange(c)[None, :, None]
+    rows = (arr[b3, c3, y0[:, None, :]] * (1 - wy[:, None, :, None])
+            + arr[b3, c3, y1[:, None, :]] * wy[:, None, :, None])           # (N, C, th, W)
+    b4, c4 = xp.arange(n)[:, None, None, None], xp.arange(c)[None, :, None, None]
+    r4 = xp.arange(th)[None, None, :, None]
+    out = (rows[b4, c4, r4, x0[:, None, None, :]] * (1 - wx[:, None, None, :])
+           + rows[b4, c4, r4, x1[:, None, None, :]] * wx[:, None, None, :])
+    return rewrap(out.astype(arr.dtype, copy=False))
+
+
+def batch_color_jitter(images, brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1,
+                       p: float = 0.8, generator: np.random.Generator | None = None):
+    """With probability ``p`` per image, jitter brightness, contrast, saturation and hue.
+
+    Factors are drawn per image as :class:`ColorJitter` draws them (brightness, contrast and
+    saturation from ``[1 - v, 1 + v]``, the hue shift from ``[-hue, hue]``) and applied in
+    that fixed order (torchvision shuffles the order per image). Hue is shifted on the host.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.full((2, 3, 2, 2), 0.5, dtype=np.float32)
+        >>> batch_color_jitter(x, p=0.0).tolist() == x.tolist()
+        True
+    """
+    arr, rewrap = _unwrap(images)
+    _check_batch(arr, "batch_color_jitter")
+    xp = backend.array_module(arr)
+    rng = generator if generator is not None else get_generator()
+    n = arr.shape[0]
+
+    def factors(v):
+        return xp.asarray(rng.uniform(max(0.0, 1 - v), 1 + v, n).astype(arr.dtype)).reshape(n, 1, 1, 1)
+
+    x = xp.clip(arr * factors(brightness), 0, 1)
+    mean = _gray(x).mean(axis=(1, 2, 3), keepdims=True)
+    x = xp.clip(mean + factors(contrast) * (x - mean), 0, 1)
+    gray = _gray(x)
+    x = xp.clip(gray + factors(saturation) * (x - gray), 0, 1)
+    if hue > 0:
+        shift = rng.uniform(-hue, hue, n).reshape(n, 1, 1)
+        host = backend.to_numpy(x)
+        hh, ss, vv = _rgb_to_hsv(host)
+        x = xp.asarray(_hsv_to_rgb((hh + shift) % 1.0, ss, vv).astype(arr.dtype))
+    return rewrap(xp.where(_coin(rng, n, p, xp), x, arr))
+
+
+def batch_random_grayscale(images, p: float = 0.2, generator: np.random.Generator | None = None):
+    """With probability ``p`` per image, replace its three channels by its luma.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).random((2, 3, 4, 4)).astype(np.float32)
+        >>> y = batch_random_grayscale(x, p=1.0)
+        >>> bool(np.allclose(y[:, 0], y[:, 2]))
+        True
+    """
+    arr, rewrap = _unwrap(images)
+    _check_batch(arr, "batch_random_grayscale")
+    xp = backend.array_module(arr)
+    rng = generator if generator is not None else get_generator()
+    gray = xp.broadcast_to(_gray(arr), arr.shape)
+    return rewrap(xp.where(_coin(rng, arr.shape[0], p, xp), gray, arr))
+
+
+def batch_gaussian_blur(images, kernel_size: int, sigma=(0.1, 2.0), p: float = 1.0,
+                        generator: np.random.Generator | None = None):
+    """With probability ``p`` per image, blur it with a Gaussian of a per-image random sigma.
+
+    Separable: ``kernel_size`` taps down the rows, then along the columns, reflect padding
+    (as :class:`GaussianBlur`).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.zeros((1, 3, 5, 5), dtype=np.float32); x[0, :, 2, 2] = 1
+        >>> y = batch_gaussian_blur(x, 3, sigma=(1.0, 1.0))
+        >>> round(float(y.sum()), 4), bool(y[0, 0, 2, 2] < 1)
+        (3.0, True)
+    """
+    arr, rewrap = _unwrap(images)
+    _check_batch(arr, "batch_gaussian_blur")
+    if kernel_size < 1 or kernel_size % 2 == 0:
+        raise ValueError(f"batch_gaussian_blur: kernel_size must be odd and positive, got {kernel_size}")
+    xp = backend.array_module(arr)
+    rng = generator if generator is not None else get_generator()
+    n, _, h, w = arr.shape
+    sigmas = rng.uniform(sigma[0], sigma[1], n)
+    half = kernel_size // 2
+    offsets = np.arange(-half, half + 1)
+    kernels = np.exp(-0.5 * (offsets[None, :] / sigmas[:, None]) ** 2)
+    kernels = xp.asarray((kernels / kernels.sum(axis=1, keepdims=True)).astype(arr.dtype))
+    pad = min(half, h - 1, w - 1)
+    padded = xp.pad(arr, ((0, 0), (0, 0), (half, half), (half, half)),
+                    mode="reflect" if pad == half else "edge")
+    rows = sum(kernels[:, k, None, None, None] * padded[:, :, k:k + h, :]
+               for k in range(kernel_size))
+    out = sum(kernels[:, k, None, None, None] * rows[:, :, :, k:k + w]
+              for k in range(kernel_size))
+    return rewrap(xp.where(_coin(rng, n, p, xp), out, arr))
+
+
+def batch_random_solarize(images, threshold: float = 0.5, p: float = 0.2,
+                          generator: np.random.Generator | None = None):
+    """With probability ``p`` per image, invert its values at or above ``threshold`` (1 - x).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([0.2, 0.7], dtype=np.float32).reshape(1, 1, 1, 2)
+        >>> [round(float(v), 2) for v in batch_random_solarize(x, p=1.0).ravel()]
+        [0.2, 0.3]
+    """
+    arr, rewrap = _unwrap(images)
+    xp = backend.array_module(arr)
+    rng = generator if generator is not None else get_generator()
+    hit = _coin(rng, arr.shape[0], p, xp).reshape((-1,) + (1,) * (arr.ndim - 1)) & (arr >= threshold)
+    return rewrap(xp.where(hit, 1 - arr, arr).astype(arr.dtype, copy=False))

@@ -5,7 +5,9 @@
 * :class:`ImageFolder`: one sub-folder of images per class;
 * :class:`SyntheticShapes`: a generated 10-class stand-in for CIFAR-10 that needs no download;
 * :class:`SatelliteSegmentation`: the course's land-cover masks (``xxxx_sat.jpg`` +
-  ``xxxx_mask.png``), and :class:`SyntheticSatellite`, its generated stand-in.
+  ``xxxx_mask.png``), and :class:`SyntheticSatellite`, its generated stand-in;
+* :class:`OfficeHome` (the course's CSV layout), :class:`UnlabelledImages` (a flat folder)
+  and :class:`SyntheticOffice`, a generated 65-class stand-in (BYOL, S7).
 
 Data live under ``root`` when given, else ``$MINIDL_DATA``, else ``~/.cache/minidl``
 (:func:`default_root`).
@@ -15,6 +17,7 @@ from ._download import (DownloadError, check_md5, default_root, download_url,
 from .cifar10 import CIFAR10
 from .fashion_mnist import FashionMNIST
 from .image_folder import ImageFolder, default_loader, find_classes
+from .office_home import OfficeHome, SyntheticOffice, UnlabelledImages
 from .satellite import (LAND_COVER_CLASSES, SatelliteSegmentation, SyntheticSatellite,
                         mask_to_rgb, read_mask)
 from .synthetic import SyntheticShapes
@@ -22,4 +25,4 @@ from .synthetic import SyntheticShapes
 __all__ = ["CIFAR10", "FashionMNIST", "ImageFolder", "SyntheticShapes", "default_root",
            "download_url", "check_md5", "extract_archive", "DownloadError", "default_loader",
            "find_classes", "SatelliteSegmentation", "SyntheticSatellite", "LAND_COVER_CLASSES",
-           "mask_to_rgb", "read_mask"]
+           "mask_to_rgb", "read_mask", "OfficeHome", "SyntheticOffice", "UnlabelledImages"]
