@@ -360,6 +360,9 @@ def main(argv=None) -> dict:
               flush=True)
 
     plot_curves(out / "metrics.csv", out / "curves.png", title=f"{args.model} on {source}")
+    final = out / f"masks_epoch{args.epochs:03d}.npy"
+    if not final.exists():  # a run resumed with fewer --epochs than it was started with
+        np.save(final, predict_labels(model, show_images, args, mean, std))
     snapshots = {int(p.stem[len("masks_epoch"):]): np.load(p)
                  for p in sorted(out.glob("masks_epoch*.npy"))}
     save_mask_figure(snapshots, show_images, show_truth, out / "masks.png",
