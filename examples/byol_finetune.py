@@ -164,7 +164,7 @@ def provided_backbone(args, source: str) -> dict:
         bar = ProgressBar(total=len(data), desc=f"provided-backbone stand-in {epoch + 1}",
                           disable=not args.progress or None)
         with bar:
-            for images, labels in DataLoader(data, batch_size=64, shuffle=True):
+            for images, labels in DataLoader(data, batch_size=64, shuffle=True, drop_last=True):
                 loss = F.cross_entropy(model(to_input(images, args)), labels.to(args.device))
                 opt.zero_grad()
                 loss.backward()
@@ -219,7 +219,8 @@ def run_setting(setting: str, train_set, val_set, source: str, args) -> dict:
           f"{'frozen, classifier only' if frozen else 'full fine-tune'}; "
           f"{sum(p.numel() for p in trainable):,} trainable parameters", flush=True)
     logger = RunLogger(out, config={**vars(args), "setting": setting, "data_source": source})
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+    # drop_last: a last batch of one image has no batch statistics for BatchNorm
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, drop_last=True)
     val_loader = DataLoader(val_set, batch_size=256)
     best = 0.0
     for epoch in range(1, args.epochs + 1):

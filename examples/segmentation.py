@@ -307,7 +307,8 @@ def main(argv=None) -> dict:
         args.batch_size = min(args.batch_size, 4)
     args.epochs = args.epochs or (2 if args.quick else 8)
     mean, std = channel_stats(train_set)
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+    # drop_last: a last batch of one image has no batch statistics for BatchNorm
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, drop_last=True)
     val_loader = DataLoader(val_set, batch_size=16)
     print(f"data: {source}, {len(train_set)} train / {len(val_set)} validation images at "
           f"{args.size}x{args.size}", flush=True)
