@@ -171,6 +171,7 @@ def provided_backbone(args, source: str) -> dict:
                 opt.step()
                 bar.update(len(labels), loss=loss.item())
     state = {k: v for k, v in model.state_dict().items() if not k.startswith("fc.")}
+    path.parent.mkdir(parents=True, exist_ok=True)
     minidl.save({"backbone": state, "arch": args.arch}, path)
     return state
 

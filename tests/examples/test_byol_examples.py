@@ -20,7 +20,7 @@ def test_pretrain_then_all_five_settings_and_frozen_backbones_stay_bit_identical
 
     out = run_example("byol_finetune.py", "--all", "--quick", "--size", "16", "--ssl-backbone",
                       "pre/backbone.ckpt", "--out", "ft", "--no-progress", cwd=tmp_path)
-    assert "GENERATED 65-class stand-in" in out and "training a stand-in for it" in out
+    assert "GENERATED 65-class" in out and "training a stand-in for it" in out
     rows = re.findall(r"^([A-E]) +(random|provided|ssl) +(full|classifier only) +([\d.]+)% /",
                       out, flags=re.M)
     assert [r[0] for r in rows] == list("ABCDE")
@@ -30,6 +30,8 @@ def test_pretrain_then_all_five_settings_and_frozen_backbones_stay_bit_identical
     for setting, source in (("D", provided), ("E", ssl)):
         model = minidl.load(tmp_path / "ft" / f"setting-{setting}" / "final.ckpt")["model"]
         for key, value in source.items():
+            if key.startswith("fc."):  # the pre-training classifier is replaced
+                continue
             np.testing.assert_array_equal(np.asarray(model[key]), np.asarray(value), err_msg=key)
     # a fully fine-tuned backbone does move
     model_c = minidl.load(tmp_path / "ft" / "setting-C" / "final.ckpt")["model"]
