@@ -3,7 +3,9 @@
 * :class:`CIFAR10`: the official binary or Python distribution of CIFAR-10;
 * :class:`FashionMNIST`: the IDX files (gzipped or not), also found in Debian's package;
 * :class:`ImageFolder`: one sub-folder of images per class;
-* :class:`SyntheticShapes`: a generated 10-class stand-in for CIFAR-10 that needs no download.
+* :class:`SyntheticShapes`: a generated 10-class stand-in for CIFAR-10 that needs no download;
+* :class:`SyntheticTrafficSigns`: generated crops of ten letter-named road signs, a stand-in
+  for a traffic-sign data set (:func:`write_image_folder` writes it in the folder layout).
 
 Data live under ``root`` when given, else ``$MINIDL_DATA``, else ``~/.cache/minidl``
 (:func:`default_root`).
@@ -14,7 +16,8 @@ from .cifar10 import CIFAR10
 from .fashion_mnist import FashionMNIST
 from .image_folder import ImageFolder, default_loader, find_classes
 from .synthetic import SyntheticShapes
+from .traffic_signs import SyntheticTrafficSigns, write_image_folder
 
 __all__ = ["CIFAR10", "FashionMNIST", "ImageFolder", "SyntheticShapes", "default_root",
            "download_url", "check_md5", "extract_archive", "DownloadError", "default_loader",
-           "find_classes"]
+           "find_classes", "SyntheticTrafficSigns", "write_image_folder"]
