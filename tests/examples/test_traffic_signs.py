@@ -116,3 +116,9 @@ def test_real_folder_layout(tmp_path):
                 "--batch_size", "8", cwd=tmp_path)
     assert "data: folder" in out and "images (8, 3, 32, 32)" in out
     assert np.all([(root / "train" / c).is_dir() for c in "EFKMNTWXYZ"])
+
+
+def test_every_tool_has_help(tmp_path):
+    for script in ("train.py", "test.py", "visualize.py", "unit_test.py", "results.py"):
+        out = signs(script, "--help", cwd=tmp_path)
+        assert "--quick" in out, script
