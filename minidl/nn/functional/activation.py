@@ -4,9 +4,10 @@
 :mod:`minidl.ops`; the others are written here, each as a Function with its
 closed-form derivative next to the forward.
 
-About ``inplace=True``: it is accepted so that PyTorch code runs unchanged, but
-minidl ops never modify their input, so the result is always a new tensor
-(the flag changes nothing but memory use, which is a little higher).
+About ``inplace=True``: as in PyTorch, the result is written into the input, which is
+returned (with PyTorch's rules for in-place changes, see :mod:`minidl.inplace`: refused on a
+parameter while gradients are recorded, and backward refuses if the input was saved by
+the op before it).
 
 Notation: ``x`` input, ``y`` output, ``g`` = dL/dy.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from ... import inplace as _inplace
 from ... import ops
 from ...autograd.function import Function
 from ...backend import array_module
@@ -33,14 +35,21 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
     Args:
         input: any shape.
-        inplace: accepted for PyTorch compatibility; a new tensor is returned anyway.
+        inplace: write the result into ``input`` and return it.
 
     Example:
         >>> import minidl
         >>> relu(minidl.tensor([-1.0, 0.0, 2.0])).tolist()
         [0.0, 0.0, 2.0]
     """
-    return ops.relu(input)
+    return _maybe_inplace(input, inplace, "relu", ops.relu)
+
+
+def _maybe_inplace(input, inplace: bool, name: str, fn, *args):
+    """fn(input, *args), written into ``input`` when ``inplace`` (PyTorch's ``inplace=True``)."""
+    if inplace:
+        return _inplace.apply(input, name + "_", fn, *args)
+    return fn(input, *args)
 
 
 # ----------------------------------------------------------------- hardtanh, relu6
@@ -70,7 +79,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     """
     if min_val > max_val:
         raise ArgumentError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-    return Hardtanh.apply(input, min_val, max_val)
+    return _maybe_inplace(input, inplace, "hardtanh", Hardtanh.apply, min_val, max_val)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -81,7 +90,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
         >>> relu6(minidl.tensor([-1.0, 3.0, 9.0])).tolist()
         [0.0, 3.0, 6.0]
     """
-    return Hardtanh.apply(input, 0.0, 6.0)
+    return _maybe_inplace(input, inplace, "relu6", Hardtanh.apply, 0.0, 6.0)
 
 
 # ------------------------------------------------------------------ leaky_relu, elu
@@ -110,7 +119,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
         >>> leaky_relu(minidl.tensor([-2.0, 3.0]), 0.5).tolist()
         [-1.0, 3.0]
     """
-    return LeakyReLU.apply(input, negative_slope)
+    return _maybe_inplace(input, inplace, "leaky_relu", LeakyReLU.apply, negative_slope)
 
 
 class ELU(Function):
@@ -140,7 +149,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         >>> [round(v, 4) for v in elu(minidl.tensor([-1.0, 2.0])).tolist()]
         [-0.6321, 2.0]
     """
-    return ELU.apply(input, alpha)
+    return _maybe_inplace(input, inplace, "elu", ELU.apply, alpha)
 
 
 # ------------------------------------------------------------------- gelu, silu
@@ -218,7 +227,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> [round(v, 4) for v in silu(minidl.tensor([-1.0, 0.0, 1.0])).tolist()]
         [-0.2689, 0.0, 0.7311]
     """
-    return SiLU.apply(input)
+    return _maybe_inplace(input, inplace, "silu", SiLU.apply)
 
 
 # ---------------------------------------------------------------------- softplus

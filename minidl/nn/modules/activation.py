@@ -24,7 +24,7 @@ class ReLU(Module):
     """max(x, 0), element-wise (see :func:`minidl.nn.functional.relu`).
 
     Args:
-        inplace: accepted for PyTorch compatibility; minidl always returns a new tensor.
+        inplace: write the result into the input (as PyTorch's ``inplace=True``).
 
     Shape:
         - Input: any; Output: the same.
@@ -40,7 +40,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
+        return F.relu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -51,7 +51,7 @@ class Hardtanh(Module):
 
     Args:
         min_val, max_val: the bounds (default -1, 1).
-        inplace: accepted; a new tensor is returned anyway.
+        inplace: write the result into the input.
 
     Example:
         >>> import minidl, minidl.nn as nn
@@ -68,7 +68,7 @@ class Hardtanh(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         text = f"min_val={self.min_val}, max_val={self.max_val}"
@@ -96,7 +96,7 @@ class LeakyReLU(Module):
 
     Args:
         negative_slope: slope for negative inputs (default 0.01).
-        inplace: accepted; a new tensor is returned anyway.
+        inplace: write the result into the input.
 
     Example:
         >>> import minidl, minidl.nn as nn
@@ -110,7 +110,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -121,7 +121,7 @@ class ELU(Module):
 
     Args:
         alpha: the value approached for very negative x is -alpha (default 1).
-        inplace: accepted; a new tensor is returned anyway.
+        inplace: write the result into the input.
 
     Example:
         >>> import minidl, minidl.nn as nn
@@ -135,7 +135,7 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -180,7 +180,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""

@@ -133,8 +133,8 @@ def test_pytorch_parity_of_layer_init_shapes_and_output():
     t = torch.nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2, bias=True).double()
     m = nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2, dtype=minidl.float64)
     assert repr(m) == repr(t)
-    m.weight.data[...] = t.weight.detach().numpy()
-    m.bias.data[...] = t.bias.detach().numpy()
+    m.weight._array[...] = t.weight.detach().numpy()
+    m.bias._array[...] = t.bias.detach().numpy()
     x = np.random.default_rng(0).standard_normal((2, 4, 9, 9))
     np.testing.assert_allclose(m(minidl.tensor(x)).detach().numpy(),
                                t(torch.tensor(x)).detach().numpy(), atol=1e-12)
