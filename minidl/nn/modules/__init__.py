@@ -10,3 +10,5 @@ from .pooling import *  # noqa: F401,F403
 from .pooling_nd import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .sampling import *  # noqa: F401,F403
+from .folding import *  # noqa: F401,F403
+from .pixelshuffle import *  # noqa: F401,F403
