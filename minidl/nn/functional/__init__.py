@@ -16,3 +16,4 @@ from .normalization import *  # noqa: F401,F403
 from .sampling import *  # noqa: F401,F403
 from .folding import *  # noqa: F401,F403
 from .pixelshuffle import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
