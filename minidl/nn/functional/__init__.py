@@ -15,5 +15,4 @@ from .pooling_nd import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .sampling import *  # noqa: F401,F403
 from .folding import *  # noqa: F401,F403
-from .pixelshuffle import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403

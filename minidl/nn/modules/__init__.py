@@ -11,4 +11,3 @@ from .pooling_nd import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .sampling import *  # noqa: F401,F403
 from .folding import *  # noqa: F401,F403
-from .pixelshuffle import *  # noqa: F401,F403
