@@ -161,7 +161,7 @@ def channel_stats(dataset, limit: int = 10_000):
 
 def prepare_batch(images, args, mean, std, train: bool):
     """uint8 (N, H, W, C) -> float32 (N, C, H, W): augment, scale to [0, 1], normalise."""
-    x = images.data.transpose(0, 3, 1, 2)
+    x = images.numpy().transpose(0, 3, 1, 2)
     if train and args.augment:
         x = T.batch_random_crop(x, 32, padding=4)
         x = T.batch_random_horizontal_flip(x)

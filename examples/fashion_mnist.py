@@ -47,7 +47,7 @@ parser.add_argument("--no-progress", dest="progress", action="store_false")
 
 def to_batch(images, args, train):
     """uint8 (N, 28, 28) -> normalised float32 (N, 1, 28, 28), flipped at random in training."""
-    x = images.data[:, None].astype(np.float32) / 255.0
+    x = images.numpy()[:, None].astype(np.float32) / 255.0
     if train:
         x = T.batch_random_horizontal_flip(x)
     return minidl.tensor((x - 0.2860) / 0.3530, device=args.device)  # training-set mean / std

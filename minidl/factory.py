@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .tensor import Tensor
+from .tensor import Tensor, _to_array
 from .errors import ArgumentError, ArgumentTypeError, ShapeError
 
 __all__ = [
@@ -55,7 +55,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
     Python floats give float32 and Python ints int64; arrays keep their dtype.
     """
-    arr = Tensor(data, dtype=dtype).data
+    arr = _to_array(data, dtype)
     if isinstance(data, Tensor) or not isinstance(data, (list, tuple, int, float, bool)):
         arr = arr.copy()
     return _make(arr, None, device, requires_grad)
@@ -65,7 +65,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like :func:`tensor`, but shares memory with an array of the right dtype and device."""
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
-    return Tensor(data, dtype=dtype, device=device)
+    return Tensor._wrap(backend.to_device(_to_array(data, dtype), device) if device is not None
+                        else _to_array(data, dtype))
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

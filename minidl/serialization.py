@@ -106,7 +106,7 @@ class _Writer:
             return {"type": "str", "value": obj}
         if isinstance(obj, Tensor):
             return {"type": "tensor", "requires_grad": obj.requires_grad,
-                    **self.array(obj.data, where)}
+                    **self.array(obj._array, where)}
         if isinstance(obj, np.ndarray) or backend.backend_for(obj).name != "cpu":
             return {"type": "ndarray", **self.array(obj, where)}
         if isinstance(obj, np.dtype):
@@ -338,11 +338,15 @@ class _Reader:
         return arr if self.device is None else backend.to_device(arr, self.device)
 
 
-def load(path, map_location=None):
+def load(path, map_location=None, *, weights_only: bool = True, **pickle_load_args):
     """Read an object written by :func:`save`, without ever unpickling.
 
     Args:
         path: the checkpoint file (str or ``os.PathLike``).
+        weights_only: accepted for PyTorch compatibility; minidl never unpickles, so a
+            load is always as safe as PyTorch's ``weights_only=True``.
+        pickle_load_args: PyTorch's pickle options (``encoding=``, ...), accepted and
+            unused for the same reason.
         map_location: where tensors and arrays go: ``None`` (the default) or ``"cpu"``
             loads them into host memory as NumPy arrays; ``"cuda"``, ``"cuda:1"`` or a
             :class:`~minidl.device` moves every tensor and array there.

@@ -2,7 +2,8 @@
 
 A Tensor holds
 
-* ``data``: a NumPy array (CPU) or a CuPy array (GPU);
+* ``_array``: its values, a NumPy array (CPU) or a CuPy array (GPU); ops and layers work
+  on it, and ``t.data`` gives it to users as a Tensor outside autograd, as in PyTorch;
 * ``requires_grad``: whether gradients should flow to it;
 * ``grad``: after ``backward()``, a Tensor with dL/d(this), for leaves;
 * ``grad_fn``: the :class:`~minidl.autograd.Node` that produced it (None for leaves).
@@ -12,11 +13,12 @@ each op's forward and backward are written side by side.
 
 Differences from PyTorch worth knowing:
 
-* ``t.data`` is the raw array, not a Tensor (``t.detach()`` gives a Tensor).
-* Ops never modify their inputs. The only in-place methods are the data writes
-  that initialisation and optimizers need (``copy_``, ``fill_``, ``zero_``,
-  ``uniform_``, ``normal_``, ``t[idx] = v``); they refuse a tensor that is part of
-  a recorded graph, because backward would then see the wrong values.
+* In-place methods (``add_``, ``mul_``, ``zero_``, ``+=``, ``t[i] = v``, ...) follow
+  PyTorch's rules: refused on a leaf that requires grad unless under ``no_grad()``,
+  recorded for backward on other tensors, and counted by the storage's version, so that
+  backward refuses to use a saved array that was changed since (docs/autograd.md). Unlike
+  PyTorch, an in-place op is refused on a view (``y[0]``, ``y.view(...)``) of a tensor
+  that requires grad, because minidl does not rewrite the base's history; clone() first.
 
 Example:
     >>> import minidl
@@ -35,17 +37,22 @@ import numpy as np
 from . import backend
 from .autograd import engine
 from .autograd.grad_mode import is_grad_enabled
-from .errors import DTypeError, ShapeError
+from .errors import ArgumentTypeError, DTypeError, InplaceError, ShapeError
 
 __all__ = ["Tensor"]
 
 _FLOAT_DEFAULT = np.dtype(np.float32)
 
 
-def _to_array(data, dtype=None):
-    """Turn data (Tensor, array, nested list, number) into a backend array."""
+def _to_array(data, dtype=None, lists_as_float: bool = False):
+    """Turn data (Tensor, array, nested list, number) into a backend array.
+
+    Python floats become float32 and ints int64 (``minidl.tensor``'s rule); with
+    ``lists_as_float`` lists of numbers become float32 whatever they hold (the rule of
+    the ``Tensor`` class itself: ``torch.Tensor([1, 2])`` is a float tensor).
+    """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._array
     if dtype is not None:
         dtype = np.dtype(dtype)
     xp = backend.array_module(data) if not isinstance(data, (list, tuple)) else np
@@ -55,6 +62,9 @@ def _to_array(data, dtype=None):
             arr = arr.astype(_FLOAT_DEFAULT)  # Python floats become float32, as in PyTorch
         if dtype is None and arr.dtype == np.int32:
             arr = arr.astype(np.int64)
+        if dtype is None and lists_as_float and isinstance(data, (list, tuple)) and \
+                arr.dtype.kind in "biu":
+            arr = arr.astype(_FLOAT_DEFAULT)
     else:
         arr = xp.asarray(data)
     if arr.dtype == object:
@@ -79,20 +89,32 @@ class Tensor:
         (2, 2)
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_retains_grad", "name",
-                 "__weakref__")
+    __slots__ = ("_array", "grad", "grad_fn", "_requires_grad", "_retains_grad", "name",
+                 "_versioned", "__weakref__")
     __array_priority__ = 1000  # numpy_array * tensor calls Tensor.__rmul__
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None, device=None):
-        arr = _to_array(data, dtype)
+    def __init__(self, *args, requires_grad: bool = False, dtype=None, device=None):
+        if len(args) != 1 and all(_is_size(a) for a in args):
+            # torch.Tensor(2, 3): a float32 tensor of that shape (zeros: minidl has no
+            # uninitialised memory); torch.Tensor(): an empty one
+            arr = np.zeros(tuple(int(a) for a in args) if args else (0,),
+                           dtype=dtype or _FLOAT_DEFAULT)
+        elif len(args) == 2 and isinstance(args[1], bool):  # Tensor(data, True), older code
+            arr, requires_grad = _to_array(args[0], dtype, lists_as_float=True), args[1]
+        elif len(args) == 1:
+            arr = _to_array(args[0], dtype, lists_as_float=True)
+        else:
+            raise ArgumentTypeError(
+                f"Tensor: expected data (a list, array or number) or integer sizes, got {args!r}")
         if device is not None:
             arr = backend.to_device(arr, device)
-        self.data = arr
+        self._array = arr
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
         self._retains_grad = False
         self.name = None
+        self._versioned = True  # False for t.data: writes through it are not counted
         self.requires_grad = requires_grad
 
     @classmethod
@@ -103,13 +125,36 @@ class Tensor:
             array = np.asarray(array)
         elif isinstance(array, np.generic):
             array = np.asarray(array)
-        t.data = array
+        t._array = array
         t.grad = None
         t.grad_fn = None
         t._requires_grad = False
         t._retains_grad = False
         t.name = None
+        t._versioned = True
         return t
+
+    @property
+    def data(self) -> "Tensor":
+        """This tensor's values as a Tensor outside autograd, sharing memory (as in PyTorch).
+
+        ``p.data`` never requires grad, and in-place changes through it are neither
+        refused nor counted by the version counter: it is the explicit way to change a
+        parameter behind autograd's back (``fc.weight.data.zero_()``, an EMA update
+        ``p.data.mul_(0.99).add_(q.data, alpha=0.01)``). Assigning ``p.data = other``
+        makes ``p`` hold ``other``'s values (its storage), keeping ``p``'s identity.
+        """
+        t = Tensor._wrap(self._array)
+        t._versioned = False
+        return t
+
+    @data.setter
+    def data(self, value) -> None:
+        array = value._array if isinstance(value, Tensor) else value
+        if not hasattr(array, "dtype"):
+            raise ArgumentTypeError(
+                f"Tensor.data: expected a Tensor or an array, got {type(value).__name__}")
+        self._array = array
 
     # ------------------------------------------------------------------ autograd
     @property
@@ -118,7 +163,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        if flag and self.data.dtype.kind not in "fc":
+        if flag and self._array.dtype.kind not in "fc":
             raise RuntimeError(
                 f"Tensor: only floating-point tensors can require gradients, got dtype {self.dtype}")
         if not flag and self.grad_fn is not None:
@@ -159,11 +204,11 @@ class Tensor:
             # several leaves, and optimizers update .grad in place
             self.grad = Tensor._wrap(grad.copy())
         else:
-            self.grad = Tensor._wrap(self.grad.data + grad)
+            self.grad = Tensor._wrap(self.grad._array + grad)
 
     def detach(self) -> "Tensor":
         """A new leaf Tensor sharing this data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self._array)
 
     def detach_(self) -> "Tensor":
         """Cut self from the graph in place."""
@@ -174,19 +219,19 @@ class Tensor:
     # ------------------------------------------------------------- properties
     @property
     def shape(self) -> tuple:
-        return tuple(self.data.shape)
+        return tuple(self._array.shape)
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._array.dtype
 
     @property
     def device(self) -> backend.Device:
-        return backend.device_of(self.data)
+        return backend.device_of(self._array)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
     @property
     def is_cuda(self) -> bool:
@@ -200,15 +245,15 @@ class Tensor:
 
     def dim(self) -> int:
         """Number of dimensions."""
-        return self.data.ndim
+        return self._array.ndim
 
     def numel(self) -> int:
         """Number of elements."""
-        return int(self.data.size)
+        return int(self._array.size)
 
     def element_size(self) -> int:
         """Bytes per element."""
-        return self.data.dtype.itemsize
+        return self._array.dtype.itemsize
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -220,21 +265,27 @@ class Tensor:
         """The data as a NumPy array (shares memory on the CPU; copies from a GPU)."""
         if self.requires_grad and is_grad_enabled() and self.grad_fn is not None:
             raise RuntimeError("numpy: call .detach().numpy() on a tensor that is part of a graph")
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self._array)
 
     def __array__(self, dtype=None, copy=None):
-        arr = backend.to_numpy(self.data)
+        arr = backend.to_numpy(self._array)
         return arr if dtype is None else arr.astype(dtype)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self.numel() != 1:
             raise ShapeError(f"item: only one-element tensors can be converted, got shape {self.shape}")
-        return backend.to_numpy(self.data).reshape(()).item()
+        return backend.to_numpy(self._array).reshape(()).item()
 
     def tolist(self):
         """The data as (nested) Python lists."""
-        return backend.to_numpy(self.data).tolist()
+        return backend.to_numpy(self._array).tolist()
+
+    def __format__(self, spec: str) -> str:
+        # f"{loss:.3f}" formats a one-element tensor's value, as in PyTorch
+        if spec and self.numel() == 1:
+            return format(self.item(), spec)
+        return format(str(self), spec)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -311,63 +362,176 @@ class Tensor:
 
     def contiguous(self) -> "Tensor":
         """Self when its data is C-contiguous, else a contiguous copy in the graph."""
-        return self if self.data.flags.c_contiguous else _ops.clone(self)
+        return self if self._array.flags.c_contiguous else _ops.clone(self)
 
     def is_contiguous(self) -> bool:
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._array.flags.c_contiguous)
 
-    # ------------------------------------------------------ in-place data writes
-    def _check_writable(self, what: str) -> None:
-        if is_grad_enabled() and (self.grad_fn is not None or self.requires_grad):
-            raise RuntimeError(
-                f"{what}: an in-place change to a tensor that requires grad would corrupt "
-                "backward; do it under minidl.no_grad() (as init and optimizers do)")
+    # ------------------------------------------------------------ in-place ops
+    # PyTorch's rules (refused on a parameter while recording, recorded otherwise, counted
+    # by the version counter) live in minidl/inplace.py; each method names its op.
+    def add_(self, other, *, alpha=1) -> "Tensor":
+        """self += alpha * other, in place."""
+        return _inplace.apply(self, "add_", _ops.add, _scaled(other, alpha))
+
+    def sub_(self, other, *, alpha=1) -> "Tensor":
+        """self -= alpha * other, in place."""
+        return _inplace.apply(self, "sub_", _ops.sub, _scaled(other, alpha))
+
+    def mul_(self, other) -> "Tensor":
+        """self *= other, in place."""
+        return _inplace.apply(self, "mul_", _ops.mul, other)
+
+    def div_(self, other, **kwargs) -> "Tensor":
+        """self /= other, in place (``rounding_mode=`` as in :func:`minidl.div`)."""
+        return _inplace.apply(self, "div_", _ops.div, other, **kwargs)
+
+    def pow_(self, exponent) -> "Tensor":
+        """self **= exponent, in place."""
+        return _inplace.apply(self, "pow_", _ops.pow, exponent)
+
+    def clamp_(self, min=None, max=None) -> "Tensor":
+        """Clamp into [min, max], in place."""
+        return _inplace.apply(self, "clamp_", _ops.clamp, min, max)
+
+    clip_ = clamp_
+
+    def lerp_(self, end, weight) -> "Tensor":
+        """self += weight * (end - self), in place (an EMA: ``avg.lerp_(x, 0.01)``)."""
+        return _inplace.apply(self, "lerp_", _lerp, end, weight)
+
+    def sqrt_(self) -> "Tensor":
+        return _inplace.apply(self, "sqrt_", _ops.sqrt)
+
+    def exp_(self) -> "Tensor":
+        return _inplace.apply(self, "exp_", _ops.exp)
+
+    def neg_(self) -> "Tensor":
+        return _inplace.apply(self, "neg_", _ops.neg)
+
+    def abs_(self) -> "Tensor":
+        return _inplace.apply(self, "abs_", _ops.abs)
+
+    def relu_(self) -> "Tensor":
+        return _inplace.apply(self, "relu_", _ops.relu)
+
+    def sigmoid_(self) -> "Tensor":
+        return _inplace.apply(self, "sigmoid_", _ops.sigmoid)
+
+    def tanh_(self) -> "Tensor":
+        return _inplace.apply(self, "tanh_", _ops.tanh)
+
+    def masked_fill_(self, mask, value) -> "Tensor":
+        """Set the elements where ``mask`` is True to ``value``, in place."""
+        return _inplace.apply(self, "masked_fill_", _ops.masked_fill, mask, value)
+
+    def index_fill_(self, dim: int, index, value) -> "Tensor":
+        """Set the slices ``index`` of dimension ``dim`` to ``value``, in place."""
+        return _inplace.apply(self, "index_fill_", _ops.masked_fill,
+                              _index_mask(self, dim, index, "index_fill_"), value)
+
+    def scatter_(self, dim: int, index, src=None, *, value=None) -> "Tensor":
+        """``self[..., index[i, j], ...] = src[i, j]`` along ``dim``, in place (no autograd).
+
+        Args:
+            dim: the dimension that ``index`` indexes.
+            index: int64 tensor with as many dims as self, no larger than self (except
+                along ``dim``) and than ``src``.
+            src: the values (a tensor); or ``value=``, one number for every position.
+        """
+        if src is not None and not isinstance(src, Tensor):
+            src, value = None, src  # scatter_(dim, index, 2.0)
+        if is_grad_enabled() and (self.requires_grad or (src is not None and src.requires_grad)):
+            _inplace.check_leaf(self, "scatter_")
+            raise InplaceError("scatter_: in-place scatter is not recorded for autograd; use "
+                               "it under minidl.no_grad() or on tensors that do not require grad")
+        _scatter_into(self, dim, index, src, value)
+        return self
 
     def copy_(self, src) -> "Tensor":
-        """Copy ``src``'s values into self (broadcasting), in place."""
-        self._check_writable("copy_")
-        src = src.data if isinstance(src, Tensor) else src
-        xp = backend.array_module(self.data)
-        self.data[...] = xp.asarray(backend.to_device(xp.asarray(src) if xp is np else src,
-                                                      self.device), dtype=self.dtype)
-        return self
+        """Copy ``src``'s values into self (broadcast, cast to self's dtype), in place.
+
+        Gradients flow to ``src`` (not to self's old values, which are gone).
+        """
+        if not isinstance(src, Tensor):
+            src = Tensor(src, dtype=self.dtype, device=self.device)
+        return _inplace.apply(self, "copy_", _copy_values, src)
 
     def fill_(self, value) -> "Tensor":
         """Set every element to ``value``, in place."""
-        self._check_writable("fill_")
-        self.data[...] = value
+        if isinstance(value, Tensor):
+            value = value.item()
+        xp = backend.array_module(self._array)
+        _inplace.overwrite(self, xp.asarray(value, dtype=self.dtype), "fill_")
         return self
 
     def zero_(self) -> "Tensor":
         """Set every element to zero, in place."""
-        return self.fill_(0)
+        xp = backend.array_module(self._array)
+        _inplace.overwrite(self, xp.zeros((), dtype=self.dtype), "zero_")
+        return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
         """Fill with samples of U(a, b) from minidl's generator, in place."""
-        self._check_writable("uniform_")
-        sample = backend.get_default_generator().uniform(a, b, self.shape)
-        self.data[...] = backend.to_device(sample.astype(self.dtype), self.device)
-        return self
+        return self._fill_random("uniform_", lambda g: g.uniform(a, b, self.shape))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
         """Fill with samples of N(mean, std^2) from minidl's generator, in place."""
-        self._check_writable("normal_")
-        sample = backend.get_default_generator().normal(mean, std, self.shape)
-        self.data[...] = backend.to_device(sample.astype(self.dtype), self.device)
+        return self._fill_random("normal_", lambda g: g.normal(mean, std, self.shape))
+
+    def exponential_(self, lambd: float = 1.0) -> "Tensor":
+        """Fill with samples of the exponential distribution with rate ``lambd``, in place."""
+        return self._fill_random("exponential_", lambda g: g.exponential(1.0 / lambd, self.shape))
+
+    def bernoulli_(self, p=0.5) -> "Tensor":
+        """Fill with 1 (probability ``p``, a number or a tensor of self's shape) or 0."""
+        p = backend.to_numpy(p._array) if isinstance(p, Tensor) else p
+        return self._fill_random("bernoulli_", lambda g: g.random(self.shape) < p)
+
+    def _fill_random(self, op: str, draw) -> "Tensor":
+        # drawn on the host from the one seeded generator, so a seed gives the same numbers
+        # on every device
+        sample = np.asarray(draw(backend.get_default_generator())).astype(self.dtype)
+        _inplace.overwrite(self, backend.to_device(sample, self.device), op)
         return self
 
     def __setitem__(self, index, value) -> None:
-        self._check_writable("__setitem__")
+        _inplace.check_leaf(self, "__setitem__")
+        if is_grad_enabled() and (self.grad_fn is not None or (
+                isinstance(value, Tensor) and value.requires_grad)):
+            raise InplaceError(
+                "__setitem__: assigning into a tensor that is part of a recorded graph (or "
+                "from one) is not recorded by minidl's autograd; build the result with "
+                "minidl.where / masked_fill / cat, or assign under minidl.no_grad()")
         if isinstance(index, Tensor):
-            index = index.data
+            index = index._array
         elif isinstance(index, tuple):  # x[mask_tensor, 0] = v
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        value = value.data if isinstance(value, Tensor) else value
-        self.data[index] = value
+            index = tuple(i._array if isinstance(i, Tensor) else i for i in index)
+        value = value._array if isinstance(value, Tensor) else value
+        self._array[index] = value
+        if self._versioned:
+            _version.bump(self._array, "__setitem__")
+
+    # the augmented operators change the tensor itself, as in PyTorch
+    # (``w -= lr * w.grad`` under no_grad() updates the parameter w)
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
 
     # ------------------------------------------------------------- printing
     def __repr__(self) -> str:
-        body = np.array2string(backend.to_numpy(self.data), separator=", ", precision=4,
+        body = np.array2string(backend.to_numpy(self._array), separator=", ", precision=4,
                                prefix="tensor(")
         extras = []
         if self.device.type != "cpu":
@@ -469,11 +633,11 @@ class Tensor:
 
     # --------------------------------------------------------------- methods
     # Each is a one-line forward to the function of the same name in minidl.ops.
-    def add(self, other):
-        return _ops.add(self, other)
+    def add(self, other, *, alpha=1):
+        return _ops.add(self, _scaled(other, alpha))
 
-    def sub(self, other):
-        return _ops.sub(self, other)
+    def sub(self, other, *, alpha=1):
+        return _ops.sub(self, _scaled(other, alpha))
 
     def mul(self, other):
         return _ops.mul(self, other)
@@ -720,6 +884,10 @@ class Tensor:
         return _ops.dot(self, other)
 
 
+def _is_size(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _check_dim(dim: int, ndim: int, op: str) -> int:
     """Normalise a possibly negative dim, with a clear error when out of range."""
     if not -max(ndim, 1) <= dim < max(ndim, 1):
@@ -739,5 +907,69 @@ def _is_device_spec(value) -> bool:
         return False
 
 
+def _scaled(other, alpha):
+    """alpha * other, leaving other untouched when alpha is 1 (add_(other, alpha=...))."""
+    return other if alpha == 1 else other * alpha
+
+
+def _lerp(start, end, weight):
+    """start + weight * (end - start), the out-of-place op behind lerp_."""
+    return start + weight * (end - start)
+
+
+def _copy_values(target, src):
+    """src cast to target's dtype and broadcast to its shape: what copy_ writes."""
+    out = src.to(dtype=target.dtype, device=target.device)
+    return out if out.shape == target.shape else _ops.expand(out, *target.shape)
+
+
+def _index_mask(t, dim, index, op):
+    """A boolean tensor of t's shape, True on the slices ``index`` of dimension ``dim``."""
+    d = _check_dim(dim, t.ndim, op)
+    xp = backend.array_module(t._array)
+    index = index._array if isinstance(index, Tensor) else xp.asarray(index)
+    if index.dtype.kind not in "iu" or index.ndim > 1:
+        raise DTypeError(f"{op}: index must be a 0-D or 1-D integer tensor, got dtype "
+                         f"{index.dtype} and {index.ndim} dims")
+    size = t.shape[d] if t.ndim else 1
+    if index.size and (int(index.min()) < -size or int(index.max()) >= size):
+        raise IndexError(f"{op}: index out of range for dimension {dim} of size {size}")
+    along = xp.zeros(size, dtype=bool)
+    along[index.reshape(-1)] = True
+    shape = [1] * t.ndim
+    if t.ndim:
+        shape[d] = size
+    return Tensor._wrap(along.reshape(shape))
+
+
+def _scatter_into(t, dim, index, src, value):
+    """Write src (or value) into t at ``index`` along ``dim`` (the work of scatter_)."""
+    d = _check_dim(dim, t.ndim, "scatter_")
+    xp = backend.array_module(t._array)
+    idx = index._array if isinstance(index, Tensor) else xp.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise DTypeError(f"scatter_: index must be an integer tensor, got dtype {idx.dtype}")
+    if idx.ndim != t.ndim:
+        raise ShapeError(f"scatter_: index must have as many dims as self ({t.ndim}), got "
+                         f"shape {tuple(idx.shape)}")
+    for i, (n, m) in enumerate(zip(idx.shape, t.shape)):
+        if i != d and n > m:
+            raise ShapeError(f"scatter_: index of shape {tuple(idx.shape)} is larger than self "
+                             f"{t.shape} in dim {i}")
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= t.shape[d]):
+        raise IndexError(f"scatter_: index out of range for dimension {dim} of size {t.shape[d]}")
+    # the part of self that index covers (all of dim d): a view, so writes reach self
+    region = tuple(slice(None) if i == d else slice(0, n) for i, n in enumerate(idx.shape))
+    if src is not None:
+        values = src._array[tuple(slice(0, n) for n in idx.shape)]
+    else:
+        values = xp.asarray(value, dtype=t.dtype)
+    xp.put_along_axis(t._array[region], idx, values, axis=d)
+    if t._versioned:
+        _version.bump(t._array, "scatter_")
+
+
 # The ops import Tensor, so they are imported last (no import cycle at load time).
+from . import inplace as _inplace  # noqa: E402
 from . import ops as _ops  # noqa: E402
+from .autograd import version as _version  # noqa: E402

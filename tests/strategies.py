@@ -217,6 +217,52 @@ def pool2d_geometries(draw, max_batch: int = 2, max_channels: int = 3, max_side:
             "dilation": dil, "ceil_mode": draw(st.booleans())}
 
 
+@st.composite
+def convnd_geometries(draw, spatial: int, max_batch: int = 2, max_channels: int = 2,
+                      max_side: int = 4, max_kernel: int = 2, max_stride: int = 2,
+                      max_padding: int = 1, max_dilation: int = 2, max_groups: int = 2):
+    """A valid convolution over ``spatial`` dimensions (1-D or 3-D) as a dict.
+
+    Keys as in :func:`conv2d_geometries`, with tuples of ``spatial`` entries; smaller
+    limits, because a 3-D gradcheck perturbs every voxel.
+    """
+    groups = draw(st.integers(1, max_groups))
+    c = groups * draw(st.integers(1, max(1, max_channels // groups)))
+    o = groups * draw(st.integers(1, max(1, max_channels // groups)))
+    n = draw(st.integers(1, max_batch))
+    kernel = tuple(draw(st.integers(1, max_kernel)) for _ in range(spatial))
+    stride = tuple(draw(st.integers(1, max_stride)) for _ in range(spatial))
+    padding = tuple(draw(st.integers(0, max_padding)) for _ in range(spatial))
+    dilation = tuple(draw(st.integers(1, max_dilation)) for _ in range(spatial))
+    sides = []
+    for k, p, d in zip(kernel, padding, dilation):
+        smallest = max(1, d * (k - 1) + 1 - 2 * p)
+        sides.append(draw(st.integers(smallest, max(smallest, max_side))))
+    return {"x": (n, c, *sides), "w": (o, c // groups, *kernel), "stride": stride,
+            "padding": padding, "dilation": dilation, "groups": groups}
+
+
+@st.composite
+def poolnd_geometries(draw, spatial: int, max_batch: int = 2, max_channels: int = 2,
+                      max_side: int = 5, max_kernel: int = 3, max_stride: int = 2,
+                      max_dilation: int = 2, dilation: bool = True):
+    """A valid pooling over ``spatial`` dimensions (1-D or 3-D) as a dict; keys as in
+    :func:`pool2d_geometries`, with tuples of ``spatial`` entries."""
+    n = draw(st.integers(1, max_batch))
+    c = draw(st.integers(1, max_channels))
+    kernel = tuple(draw(st.integers(1, max_kernel)) for _ in range(spatial))
+    stride = tuple(draw(st.integers(1, max_stride)) for _ in range(spatial))
+    dil = (tuple(draw(st.integers(1, max_dilation)) for _ in range(spatial)) if dilation
+           else (1,) * spatial)
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    sides = []
+    for k, p, d in zip(kernel, padding, dil):
+        smallest = d * (k - 1) + 1 if d > 1 else max(1, k - 2 * p)   # see pool2d_geometries
+        sides.append(draw(st.integers(smallest, max(smallest, max_side))))
+    return {"x": (n, c, *sides), "kernel_size": kernel, "stride": stride, "padding": padding,
+            "dilation": dil, "ceil_mode": draw(st.booleans())}
+
+
 # =============================================================================
 # Normalization and sampling (nn.functional.normalization / sampling)
 # =============================================================================

@@ -48,12 +48,12 @@ def test_unregistering_the_cpu_is_refused():
 def test_tensors_move_to_a_registered_device_and_back(strict):
     x = minidl.tensor([1.0, 2.0], requires_grad=True)
     y = x.to(strict)
-    assert y.device == Device("strict") and isinstance(y.data, StrictArray)
+    assert y.device == Device("strict") and isinstance(y._array, StrictArray)
     z = (y * 3.0).sum()
     assert z.device.type == "strict"
     z.backward()
     assert x.grad.device == "cpu" and x.grad.tolist() == [3.0, 3.0]  # the gradient moved back
-    assert y.cpu().device == "cpu" and type(y.cpu().data) is np.ndarray
+    assert y.cpu().device == "cpu" and type(y.cpu()._array) is np.ndarray
     assert minidl.zeros(2, device=strict).device.type == "strict"
 
 

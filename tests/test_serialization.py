@@ -36,7 +36,7 @@ def assert_same(a, b):
     assert type(a) is type(b), (type(a), type(b))
     if isinstance(a, minidl.Tensor):
         assert a.requires_grad == b.requires_grad
-        assert_same(a.data, b.data)
+        assert_same(a._array, b._array)
     elif isinstance(a, np.ndarray):
         assert a.dtype == b.dtype and a.shape == b.shape
         assert a.tobytes() == np.ascontiguousarray(b).tobytes()
@@ -99,7 +99,7 @@ def test_tensor_keeps_dtype_flag_and_comes_back_detached(tmp_path):
     assert isinstance(loaded["w"], minidl.Tensor)
     assert loaded["w"].requires_grad and loaded["w"].is_leaf and loaded["w"].grad is None
     assert loaded["w"].dtype == np.float32
-    assert np.array_equal(loaded["w"].data, w.data)
+    assert np.array_equal(loaded["w"]._array, w._array)
     assert loaded["i"].dtype == np.int64 and not loaded["i"].requires_grad
 
 
@@ -376,13 +376,13 @@ def test_device_arrays_are_saved_from_host_copies_and_mapped_back(tmp_path, stri
         assert json.loads(zf.read(MANIFEST))["root"]["items"][0][1]["device"] == "strict:0"
 
     default = minidl.load(path)
-    assert type(default["t"].data) is np.ndarray and type(default["a"]) is np.ndarray
+    assert type(default["t"]._array) is np.ndarray and type(default["a"]) is np.ndarray
     assert str(default["t"].device) == "cpu"
     assert np.array_equal(default["a"], np.arange(6.0).reshape(2, 3))
 
     for where in ("strict", minidl.device("strict:0")):
         moved = minidl.load(path, map_location=where)
-        assert isinstance(moved["t"].data, StrictArray) and isinstance(moved["a"], StrictArray)
+        assert isinstance(moved["t"]._array, StrictArray) and isinstance(moved["a"], StrictArray)
         assert str(moved["t"].device) == "strict:0"
         assert np.array_equal(moved["t"].numpy(), np.arange(6.0).reshape(2, 3))
     assert type(minidl.load(path, map_location="cpu")["a"]) is np.ndarray

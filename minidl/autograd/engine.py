@@ -85,9 +85,9 @@ def backward(tensor, grad=None, retain_graph: bool = False) -> None:
             raise AutogradError(
                 f"backward: grad can be implicitly created only for a tensor with one element, "
                 f"got shape {tensor.shape}; pass gradient= (dL/d(output), same shape)")
-        grad = array_module(tensor.data).ones_like(tensor.data)
+        grad = array_module(tensor._array).ones_like(tensor._array)
     else:
-        grad = grad.data if isinstance(grad, Tensor) else array_module(tensor.data).asarray(grad)
+        grad = grad._array if isinstance(grad, Tensor) else array_module(tensor._array).asarray(grad)
         if grad.shape != tensor.shape:
             raise AutogradError(
                 f"backward: gradient has shape {grad.shape}, expected the tensor's {tensor.shape}")

@@ -32,8 +32,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import AutogradError, DeviceError
+from ..errors import AutogradError, DeviceError, InplaceError
 from .grad_mode import is_grad_enabled
+from .version import last_writer, version
 
 __all__ = ["Function", "Node", "Edge", "check_same_device"]
 
@@ -61,23 +62,39 @@ class Node:
         saved_tensors: the arrays that forward saved.
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "released", "__dict__")
+    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "_versions", "released",
+                 "__dict__")
 
     def __init__(self, fn):
         self.fn = fn
         self.inputs = ()
         self.needs_input_grad = ()
         self._saved = ()
+        self._versions = ()
         self.released = False
 
     def save_for_backward(self, *arrays) -> None:
-        """Keep arrays for backward; they are freed after backward (unless retain_graph)."""
+        """Keep arrays for backward; they are freed after backward (unless retain_graph).
+
+        The version of each array's storage is recorded too, so that backward can tell
+        when one was changed in place in between (see :mod:`minidl.autograd.version`).
+        """
         self._saved = arrays
+        self._versions = tuple(version(a) for a in arrays)
 
     @property
     def saved_tensors(self) -> tuple:
         if self.released:
             raise AutogradError(self.released_message())
+        for array, saved in zip(self._saved, self._versions):
+            now = version(array)
+            if now != saved:
+                shape = tuple(getattr(array, "shape", ()))
+                raise InplaceError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: {last_writer(array)}, saved version {saved}, "
+                    f"now {now} (a {array.dtype} array of shape {shape} that {self.name()} "
+                    "saved). Do the in-place change after backward, or on a clone().")
         return self._saved
 
     def released_message(self) -> str:
@@ -119,7 +136,7 @@ class Function:
         """Run the op on Tensors (or numbers) and record it for backward when needed."""
         from ..tensor import Tensor
 
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        arrays = [a._array if isinstance(a, Tensor) else a for a in args]
         tensors = [a for a in args if isinstance(a, Tensor)]
         _check_same_device(cls, tensors)
         ctx = Node(cls)
@@ -128,7 +145,7 @@ class Function:
         ctx.needs_input_grad = tuple(needs)
         out = cls.forward(ctx, *arrays, **kwargs)
         result = Tensor._wrap(out)
-        if record and result.data.dtype.kind in "fc":  # integer/bool results carry no gradient
+        if record and result._array.dtype.kind in "fc":  # integer/bool results carry no gradient
             ctx.inputs = tuple(_edge(a) if need else None for a, need in zip(args, needs))
             result.requires_grad = True
             result.grad_fn = ctx
@@ -137,7 +154,7 @@ class Function:
 
 def _edge(t) -> Edge:
     leaf = t if (t.grad_fn is None or t._retains_grad) else None
-    return Edge(t.grad_fn, leaf, t.data.shape, t.data.dtype)
+    return Edge(t.grad_fn, leaf, t._array.shape, t._array.dtype)
 
 
 def _check_same_device(fn, tensors) -> None:
@@ -148,10 +165,10 @@ def check_same_device(op: str, tensors) -> None:
     """Raise a clear error naming both devices when ``tensors`` do not share one device."""
     if len(tensors) < 2:
         return
-    kind = type(tensors[0].data)
+    kind = type(tensors[0]._array)
     # the cheap common case: all NumPy arrays (one CPU); other array types carry a device
     # number (cuda:0, cuda:1), which must be compared too
-    if kind is np.ndarray and all(type(t.data) is kind for t in tensors):
+    if kind is np.ndarray and all(type(t._array) is kind for t in tensors):
         return
     first = tensors[0].device
     for t in tensors[1:]:

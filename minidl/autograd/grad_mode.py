@@ -73,3 +73,29 @@ class enable_grad(_GradModeContext):
     """Context manager / decorator: record the graph again inside a ``no_grad`` block."""
 
     mode = True
+
+
+class inference_mode(_GradModeContext):
+    """PyTorch's ``inference_mode``: here the same as :class:`no_grad` (nothing is recorded).
+
+    Args:
+        mode: True (the default) turns recording off; False leaves it as it is.
+    """
+
+    def __init__(self, mode: bool = True):
+        self.mode = False if mode else is_grad_enabled()
+        self._flag = mode
+
+    def __enter__(self):
+        self.mode = False if self._flag else is_grad_enabled()
+        return super().__enter__()
+
+    def __call__(self, func):
+        if not callable(func):
+            raise TypeError(f"inference_mode: expected a function to decorate, got {func!r}")
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with inference_mode(self._flag):
+                return func(*args, **kwargs)
+        return wrapper

@@ -31,7 +31,7 @@ def _projected_loss(fn, inputs, weights) -> float:
     total = 0.0
     for out, w in zip(_outputs(fn, inputs), weights):
         if w is not None:
-            total += float((to_numpy(out.data).astype(np.float64) * w).sum())
+            total += float((to_numpy(out._array).astype(np.float64) * w).sum())
     return total
 
 
@@ -89,22 +89,22 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         for o, w in zip(outs, weights):
             if w is None:
                 continue
-            xp = array_module(o.data)
+            xp = array_module(o._array)
             term = (o * Tensor(xp.asarray(w, dtype=o.dtype))).sum()
             loss = term if loss is None else loss + term
     loss.backward()
     analytic = {}
     for i in checked:
         g = inputs[i].grad
-        analytic[i] = np.zeros(inputs[i].shape) if g is None else to_numpy(g.data).astype(np.float64)
+        analytic[i] = np.zeros(inputs[i].shape) if g is None else to_numpy(g._array).astype(np.float64)
 
     # numerical: perturb one element at a time, in place, and restore it
     for i in checked:
         x = inputs[i]
         numeric = np.zeros(x.shape)
-        if not x.data.flags.c_contiguous:
-            x.data = array_module(x.data).ascontiguousarray(x.data)
-        flat = x.data.reshape(-1)  # a view: writing to it perturbs x
+        if not x._array.flags.c_contiguous:
+            x._array = array_module(x._array).ascontiguousarray(x._array)
+        flat = x._array.reshape(-1)  # a view: writing to it perturbs x
         num_flat = numeric.reshape(-1)
         for k in range(flat.size):
             orig = float(flat[k])

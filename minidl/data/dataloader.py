@@ -281,7 +281,7 @@ def default_collate(batch, _where: str = "the sample"):
         raise TypeError(f"default_collate: expected a non-empty list of samples, got {batch!r}")
     elem = batch[0]
     if isinstance(elem, Tensor):
-        arrays = [backend.to_numpy(b.data) if isinstance(b, Tensor) else np.asarray(b)
+        arrays = [backend.to_numpy(b._array) if isinstance(b, Tensor) else np.asarray(b)
                   for b in batch]
         return Tensor._wrap(_stack(arrays, _where))
     if isinstance(elem, np.ndarray):

@@ -64,7 +64,7 @@ class Dataset:
 def _as_numpy(x, name: str) -> np.ndarray:
     """A host NumPy array from a Tensor, an array or a nested list."""
     if isinstance(x, Tensor):
-        x = x.data
+        x = x._array
     arr = backend.to_numpy(x) if hasattr(x, "shape") else np.asarray(x)
     if arr.ndim == 0:
         raise ValueError(f"{name}: expected arrays with a first (sample) dimension, got a scalar")

@@ -1303,7 +1303,7 @@ def _unwrap(images):
     """(array, rewrap) for a Tensor or a NumPy/CuPy array."""
     from ..tensor import Tensor
     if isinstance(images, Tensor):
-        return images.data, Tensor._wrap
+        return images._array, Tensor._wrap
     return images, lambda a: a
 
 

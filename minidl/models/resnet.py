@@ -20,7 +20,10 @@ Parameter names and shapes are those of torchvision's ResNet (``conv1``, ``bn1``
 """
 from __future__ import annotations
 
+import os
+
 from .. import nn
+from ..errors import ArgumentError, ArgumentTypeError
 from ..nn import functional as F
 
 __all__ = ["BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34", "resnet50", "STAGES"]
@@ -205,25 +208,61 @@ class ResNet(nn.Module):
 
 
 def _resnet(name: str, num_classes: int, stem: str, in_channels: int,
-            zero_init_residual: bool, **kwargs) -> ResNet:
+            zero_init_residual: bool, weights=None, pretrained: bool = False,
+            **kwargs) -> ResNet:
+    if pretrained:
+        raise ArgumentError(
+            f"{name}: pretrained=True would download weights, and minidl never downloads "
+            "(it runs where there is no network). Convert the weights once on a machine that "
+            "has them, save them with minidl.save(model.state_dict(), path), and pass "
+            f"{name}(weights=path) (or weights=state_dict)")
     block, layers = STAGES[name]
-    return ResNet(block, layers, num_classes=num_classes, stem=stem, in_channels=in_channels,
-                  zero_init_residual=zero_init_residual, **kwargs)
+    model = ResNet(block, layers, num_classes=num_classes, stem=stem, in_channels=in_channels,
+                   zero_init_residual=zero_init_residual, **kwargs)
+    if weights is not None:
+        model.load_state_dict(_weights_state_dict(name, weights))
+    return model
+
+
+def _weights_state_dict(name: str, weights) -> dict:
+    """The state dict that ``weights=`` names: a dict itself, or a file saved by minidl.save."""
+    if isinstance(weights, (str, os.PathLike)):
+        from ..serialization import load
+        weights = load(weights)
+        for key in ("model", "state_dict", "model_state_dict"):  # a training checkpoint
+            if isinstance(weights, dict) and isinstance(weights.get(key), dict):
+                weights = weights[key]
+                break
+    if not isinstance(weights, dict):
+        raise ArgumentTypeError(
+            f"{name}: weights must be None, a path to a file saved by minidl.save or a state "
+            f"dict, got {type(weights).__name__} (torchvision's weight enums need a download)")
+    return weights
 
 
 def resnet18(num_classes: int = 1000, stem: str = "imagenet", in_channels: int = 3,
-             zero_init_residual: bool = False, **kwargs) -> ResNet:
-    """ResNet-18: BasicBlocks [2, 2, 2, 2]; 11,173,962 parameters with the CIFAR stem and 10 classes."""
-    return _resnet("resnet18", num_classes, stem, in_channels, zero_init_residual, **kwargs)
+             zero_init_residual: bool = False, *, weights=None, pretrained: bool = False,
+             **kwargs) -> ResNet:
+    """ResNet-18: BasicBlocks [2, 2, 2, 2]; 11,173,962 parameters with the CIFAR stem and 10 classes.
+
+    ``weights=`` (a path saved by ``minidl.save`` or a state dict) loads them, as in
+    torchvision; ``pretrained=True`` explains how to import weights (minidl never downloads).
+    """
+    return _resnet("resnet18", num_classes, stem, in_channels, zero_init_residual, weights,
+                   pretrained, **kwargs)
 
 
 def resnet34(num_classes: int = 1000, stem: str = "imagenet", in_channels: int = 3,
-             zero_init_residual: bool = False, **kwargs) -> ResNet:
-    """ResNet-34: BasicBlocks [3, 4, 6, 3]."""
-    return _resnet("resnet34", num_classes, stem, in_channels, zero_init_residual, **kwargs)
+             zero_init_residual: bool = False, *, weights=None, pretrained: bool = False,
+             **kwargs) -> ResNet:
+    """ResNet-34: BasicBlocks [3, 4, 6, 3] (``weights=``/``pretrained=`` as in :func:`resnet18`)."""
+    return _resnet("resnet34", num_classes, stem, in_channels, zero_init_residual, weights,
+                   pretrained, **kwargs)
 
 
 def resnet50(num_classes: int = 1000, stem: str = "imagenet", in_channels: int = 3,
-             zero_init_residual: bool = False, **kwargs) -> ResNet:
+             zero_init_residual: bool = False, *, weights=None, pretrained: bool = False,
+             **kwargs) -> ResNet:
     """ResNet-50: Bottlenecks [3, 4, 6, 3] with expansion 4."""
-    return _resnet("resnet50", num_classes, stem, in_channels, zero_init_residual, **kwargs)
+    return _resnet("resnet50", num_classes, stem, in_channels, zero_init_residual, weights,
+                   pretrained, **kwargs)

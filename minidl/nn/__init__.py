@@ -7,4 +7,4 @@ Example:
     ['0.weight', '0.bias', '2.weight', '2.bias']
 """
 from .modules import *  # noqa: F401,F403
-from . import functional, init, modules  # noqa: F401
+from . import functional, init, modules, utils  # noqa: F401

@@ -563,9 +563,9 @@ clip = clamp
 
 def where(condition, a, b):
     """``a`` where condition is true, else ``b`` (broadcasting all three)."""
-    cond = condition.data if isinstance(condition, Tensor) else condition
+    cond = condition._array if isinstance(condition, Tensor) else condition
     ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor(a)
-    xp = array_module(ref.data)
+    xp = array_module(ref._array)
     cond = xp.asarray(cond).astype(bool)
     a = a if isinstance(a, Tensor) else _constant_like(a, ref)
     b = b if isinstance(b, Tensor) else _constant_like(b, ref)
@@ -581,8 +581,8 @@ def where(condition, a, b):
 def _compare(name, a, b):
     """A non-differentiable element-wise op returning a bool Tensor."""
     check_same_device(name, [t for t in (a, b) if isinstance(t, Tensor)])
-    ra = a.data if isinstance(a, Tensor) else a
-    rb = b.data if isinstance(b, Tensor) else b
+    ra = a._array if isinstance(a, Tensor) else a
+    rb = b._array if isinstance(b, Tensor) else b
     xp = array_module(ra, rb)
     return Tensor._wrap(getattr(xp, name)(ra, rb))
 
@@ -634,22 +634,22 @@ def logical_xor(a, b):
 
 def logical_not(x):
     """Element-wise logical not (bool tensor)."""
-    return Tensor._wrap(array_module(x.data).logical_not(x.data))
+    return Tensor._wrap(array_module(x._array).logical_not(x._array))
 
 
 def isnan(x):
     """True where x is NaN."""
-    return Tensor._wrap(array_module(x.data).isnan(x.data))
+    return Tensor._wrap(array_module(x._array).isnan(x._array))
 
 
 def isinf(x):
     """True where x is +-inf."""
-    return Tensor._wrap(array_module(x.data).isinf(x.data))
+    return Tensor._wrap(array_module(x._array).isinf(x._array))
 
 
 def isfinite(x):
     """True where x is neither NaN nor infinite."""
-    return Tensor._wrap(array_module(x.data).isfinite(x.data))
+    return Tensor._wrap(array_module(x._array).isfinite(x._array))
 
 
 # ------------------------------------------------- dtype, device and copies

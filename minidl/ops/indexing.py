@@ -83,7 +83,7 @@ def _convert_index(index, x):
 
     def convert(item):
         if isinstance(item, Tensor):
-            item = item.data
+            item = item._array
         if isinstance(item, list):
             item = np.asarray(item)
         if isinstance(item, np.ndarray) and xp is not np:
@@ -135,7 +135,7 @@ def getitem(x, index):
         [2.0, 0.0, 1.0]
     """
     x = ensure_tensor(x)
-    index = _convert_index(index, x.data)
+    index = _convert_index(index, x._array)
     try:
         return GetItem.apply(x, index)
     except IndexError as err:
@@ -188,8 +188,8 @@ def gather(x, dim: int, index):
     """
     x = ensure_tensor(x)
     dim = normalize_dim(dim, x.ndim, "gather")
-    index = _convert_index(index, x.data)
-    xp = array_module(x.data)
+    index = _convert_index(index, x._array)
+    xp = array_module(x._array)
     index = xp.asarray(index)
     if index.dtype.kind not in "iu":
         raise DTypeError(f"gather: index must be an integer tensor, got dtype {index.dtype}")
@@ -214,8 +214,8 @@ def take_along_dim(x, indices, dim: int):
     """
     x = ensure_tensor(x)
     dim = normalize_dim(dim, x.ndim, "take_along_dim")
-    xp = array_module(x.data)
-    idx = xp.asarray(_convert_index(indices, x.data))
+    xp = array_module(x._array)
+    idx = xp.asarray(_convert_index(indices, x._array))
     shape = list(np.broadcast_shapes(tuple(x.shape[:dim] + (1,) + x.shape[dim + 1:]),
                                      tuple(idx.shape[:dim] + (1,) + idx.shape[dim + 1:])))
     x_shape = list(shape)
@@ -236,7 +236,7 @@ def index_select(x, dim: int, index):
     """
     x = ensure_tensor(x)
     dim = normalize_dim(dim, x.ndim, "index_select")
-    idx = _convert_index(index, x.data)
+    idx = _convert_index(index, x._array)
     if getattr(idx, "ndim", 1) != 1:
         raise ShapeError(f"index_select: index must be 1-D, got shape {tuple(idx.shape)}")
     return getitem(x, (slice(None),) * dim + (idx,))
@@ -254,7 +254,7 @@ def masked_fill(x, mask, value):
     from .elementwise import where  # noqa: PLC0415
 
     x = ensure_tensor(x)
-    mask = mask.data if isinstance(mask, Tensor) else mask
+    mask = mask._array if isinstance(mask, Tensor) else mask
     if array_module(mask).asarray(mask).dtype != np.bool_:
         raise DTypeError(f"masked_fill: mask must be a bool tensor, got dtype "
                         f"{array_module(mask).asarray(mask).dtype}")

@@ -281,10 +281,10 @@ def _extremum(op: str, x, dim, keepdim, kwargs, largest: bool):
     d = normalize_dim(int(dim), x.ndim, op)
     _check_nonempty(op, x, (d,) if x.ndim else None)
     if x.ndim == 0:
-        indices = Tensor._wrap(array_module(x.data).zeros((), dtype=np.int64))
+        indices = Tensor._wrap(array_module(x._array).zeros((), dtype=np.int64))
         result = MaxResult if largest else MinResult
         return result(x.clone(), indices)
-    indices = _arg_extremum(x.data, d, True, largest)
+    indices = _arg_extremum(x._array, d, True, largest)
     values = gather(x, d, indices)  # gradient flows to the chosen position only
     if not keepdim:
         values = values.squeeze(d)
@@ -568,7 +568,7 @@ def argmax(x, dim=None, keepdim: bool = False, **kwargs):
     dim, keepdim = resolve_dim_kwargs("argmax", dim, keepdim, kwargs)
     dim = None if dim is None or x.ndim == 0 else normalize_dim(dim, x.ndim, "argmax")
     _check_nonempty("argmax", x, None)
-    return Tensor._wrap(_arg_extremum(x.data, dim, keepdim, True))
+    return Tensor._wrap(_arg_extremum(x._array, dim, keepdim, True))
 
 
 def argmin(x, dim=None, keepdim: bool = False, **kwargs):
@@ -583,7 +583,7 @@ def argmin(x, dim=None, keepdim: bool = False, **kwargs):
     dim, keepdim = resolve_dim_kwargs("argmin", dim, keepdim, kwargs)
     dim = None if dim is None or x.ndim == 0 else normalize_dim(dim, x.ndim, "argmin")
     _check_nonempty("argmin", x, None)
-    return Tensor._wrap(_arg_extremum(x.data, dim, keepdim, False))
+    return Tensor._wrap(_arg_extremum(x._array, dim, keepdim, False))
 
 
 def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
@@ -613,8 +613,8 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  
     d = normalize_dim(dim, x.ndim, "topk")
     if not 0 <= k <= x.shape[d]:
         raise ShapeError(f"topk: k={k} is out of range for dim {dim} of size {x.shape[d]}")
-    xp = array_module(x.data)
-    order = xp.argsort(-x.data if largest else x.data, axis=d)
+    xp = array_module(x._array)
+    order = xp.argsort(-x._array if largest else x._array, axis=d)
     indices = order[(slice(None),) * d + (slice(0, k),)].astype(np.int64)
     return TopkResult(gather(x, d, indices), Tensor._wrap(indices))
 
@@ -629,7 +629,7 @@ def any(x, dim=None, keepdim: bool = False):  # noqa: A001 (PyTorch's name)
     """
     x = ensure_tensor(x)
     axes, keepdim = _axes("any", x, dim, keepdim, {})
-    return Tensor._wrap(array_module(x.data).any(x.data, axis=axes, keepdims=keepdim))
+    return Tensor._wrap(array_module(x._array).any(x._array, axis=axes, keepdims=keepdim))
 
 
 def all(x, dim=None, keepdim: bool = False):  # noqa: A001 (PyTorch's name)
@@ -642,4 +642,4 @@ def all(x, dim=None, keepdim: bool = False):  # noqa: A001 (PyTorch's name)
     """
     x = ensure_tensor(x)
     axes, keepdim = _axes("all", x, dim, keepdim, {})
-    return Tensor._wrap(array_module(x.data).all(x.data, axis=axes, keepdims=keepdim))
+    return Tensor._wrap(array_module(x._array).all(x._array, axis=axes, keepdims=keepdim))

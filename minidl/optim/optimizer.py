@@ -12,8 +12,11 @@ An optimizer holds
 
 ``step()`` loops over the groups and their parameters, skips frozen ones (no ``.grad`` or
 ``requires_grad=False``) and hands each remaining one to the subclass's ``_update``, which
-holds the update rule and nothing else. Updates write into ``p.data`` in place, so every
-other reference to the parameter (the model, a second optimizer, a checkpoint) sees them.
+holds the update rule and nothing else. Updates write into the parameter's array in place,
+so every other reference to the parameter (the model, a second optimizer, a checkpoint)
+sees them, and each update counts as an in-place change (the storage's version goes up),
+so a backward through a graph recorded before ``step()`` is refused rather than computed
+from the new values (docs/autograd.md).
 
 Example:
     >>> import minidl
@@ -35,6 +38,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from ..autograd import version
 from ..autograd.grad_mode import enable_grad
 from ..backend import array_module, device_of, to_device
 from ..tensor import Tensor
@@ -57,7 +61,7 @@ class Optimizer:
 
     A subclass passes its hyper-parameters as ``defaults`` and implements
     ``_update(p, grad, state, group)``: the rule for one parameter, written on raw arrays
-    (``p`` is ``param.data``, ``grad`` is ``param.grad.data``) and changing ``p`` in place.
+    (``p`` is the parameter's array, ``grad`` its gradient's) and changing ``p`` in place.
 
     Args:
         params: an iterable of tensors, or of dicts (parameter groups) each with a
@@ -184,7 +188,7 @@ class Optimizer:
                 else:
                     # a fresh array, not an in-place fill: the engine may have handed the
                     # same gradient array to several tensors (or to the caller)
-                    p.grad.data = array_module(p.grad.data).zeros_like(p.grad.data)
+                    p.grad._array = array_module(p.grad._array).zeros_like(p.grad._array)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient, once.
@@ -207,8 +211,9 @@ class Optimizer:
                     continue
                 state = self.state[p]
                 if state:
-                    _follow(state, p.data)
-                self._update(p.data, p.grad.data, state, group)
+                    _follow(state, p._array)
+                self._update(p._array, p.grad._array, state, group)
+                version.bump(p._array, f"{type(self).__name__}.step")
         self._step_count += 1
         return loss
 
@@ -343,7 +348,7 @@ def _follow(state: dict, p) -> None:
 def _snapshot(value):
     """A copy of a state entry: arrays are copied, numbers kept."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._array
     if hasattr(value, "shape") and not isinstance(value, np.generic):
         return value.copy()
     return value
@@ -352,7 +357,7 @@ def _snapshot(value):
 def _restore(value, p, key: str):
     """A saved state entry made ready for parameter ``p``: on its device, in its dtype."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._array
     if key == "step":   # a count, whatever container it travelled in
         return int(value)
     if isinstance(value, numbers.Number) or isinstance(value, np.generic):

@@ -41,7 +41,7 @@ __all__ = ["pca", "tsne", "trustworthiness"]
 def _as_matrix(X, name: str, argname: str = "X") -> np.ndarray:
     """X as a 2-D float NumPy array (from NumPy, CuPy or a Tensor), or a clear ValueError."""
     if isinstance(X, Tensor):
-        X = X.data
+        X = X._array
     arr = np.asarray(to_numpy(X) if not isinstance(X, (list, tuple)) else X)
     if arr.ndim != 2:
         raise ValueError(f"{name}: expected {argname} of shape (N, D), got shape {arr.shape}")

@@ -29,7 +29,7 @@ __all__ = [
 def _host(x, name: str, fn: str) -> np.ndarray:
     """A Tensor or array (any device) or list as a NumPy array."""
     if isinstance(x, Tensor):
-        x = x.data
+        x = x._array
     try:
         return np.asarray(to_numpy(x))
     except Exception:

@@ -186,7 +186,7 @@ def plot_lr(lrs, out_png, log_scale: bool | None = None, xlabel: str | None = No
 
 def _to_nhwc_uint8(images, value_range) -> np.ndarray:
     """Images as an (N, H, W, 3) uint8 array, from NCHW or NHWC, any dtype or device."""
-    arr = np.asarray(to_numpy(images.data if isinstance(images, Tensor) else images))
+    arr = np.asarray(to_numpy(images._array if isinstance(images, Tensor) else images))
     if arr.ndim == 3:  # (N, H, W): grayscale
         arr = arr[..., None]
     if arr.ndim != 4 or arr.shape[0] == 0:
@@ -285,7 +285,7 @@ def save_image_grid(images, path, nrow: int = 8, labels=None, class_names=None,
 
     arr = _to_nhwc_uint8(images, value_range)
     if isinstance(labels, Tensor):
-        labels = labels.data
+        labels = labels._array
     labels = [label.item() if isinstance(label, np.generic) else label
               for label in (to_numpy(labels).tolist() if hasattr(labels, "shape") else labels)]
     if len(labels) != len(arr):

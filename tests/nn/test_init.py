@@ -44,14 +44,14 @@ def test_fans():
 
 def test_uniform_normal_constant_in_place():
     w = minidl.empty(200, 50)
-    data = w.data
-    assert init.uniform_(w, -0.3, 0.7) is w and w.data is data
-    assert w.data.min() >= -0.3 and w.data.max() < 0.7
-    assert abs(w.data.mean() - 0.2) < 0.01
+    data = w._array
+    assert init.uniform_(w, -0.3, 0.7) is w and w._array is data
+    assert w._array.min() >= -0.3 and w._array.max() < 0.7
+    assert abs(w._array.mean() - 0.2) < 0.01
     init.normal_(w, 1.0, 0.5)
-    assert abs(w.data.mean() - 1.0) < 0.01 and abs(w.data.std() - 0.5) < 0.01
-    assert init.constant_(w, 0.25).data.tolist()[0][:2] == [0.25, 0.25]
-    assert init.zeros_(w).data.max() == 0 and init.ones_(w).data.min() == 1
+    assert abs(w._array.mean() - 1.0) < 0.01 and abs(w._array.std() - 0.5) < 0.01
+    assert init.constant_(w, 0.25)._array.tolist()[0][:2] == [0.25, 0.25]
+    assert init.zeros_(w)._array.max() == 0 and init.ones_(w)._array.min() == 1
     assert init.eye_(minidl.empty(3, 2)).tolist() == [[1, 0], [0, 1], [0, 0]]
     with pytest.raises(ValueError, match="2-D"):
         init.eye_(minidl.empty(2, 2, 2))
@@ -72,8 +72,8 @@ def test_kaiming_normal_std(mode):
     init.kaiming_normal_(w, mode=mode, nonlinearity="relu")
     fan = 64 * 9 if mode == "fan_in" else 256 * 9
     expected = math.sqrt(2 / fan)
-    assert abs(w.data.std() / expected - 1) < 0.02
-    assert abs(w.data.mean()) < 0.02 * expected
+    assert abs(w._array.std() / expected - 1) < 0.02
+    assert abs(w._array.mean()) < 0.02 * expected
 
 
 def test_kaiming_uniform_bound_and_std():
@@ -81,28 +81,28 @@ def test_kaiming_uniform_bound_and_std():
     init.kaiming_uniform_(w, a=0.1)
     gain = math.sqrt(2 / (1 + 0.01))
     bound = gain * math.sqrt(3 / 100)
-    assert np.abs(w.data).max() <= bound and np.abs(w.data).max() > 0.99 * bound
-    assert abs(w.data.std() / (gain / 10) - 1) < 0.02
+    assert np.abs(w._array).max() <= bound and np.abs(w._array).max() > 0.99 * bound
+    assert abs(w._array.std() / (gain / 10) - 1) < 0.02
 
 
 def test_xavier():
     w = minidl.empty(300, 200)
     init.xavier_uniform_(w, gain=2.0)
     bound = 2.0 * math.sqrt(6 / 500)
-    assert np.abs(w.data).max() <= bound and np.abs(w.data).max() > 0.99 * bound
+    assert np.abs(w._array).max() <= bound and np.abs(w._array).max() > 0.99 * bound
     init.xavier_normal_(w)
-    assert abs(w.data.std() / math.sqrt(2 / 500) - 1) < 0.02
+    assert abs(w._array.std() / math.sqrt(2 / 500) - 1) < 0.02
 
 
 def test_trunc_normal():
     w = minidl.empty(20000)
     init.trunc_normal_(w, mean=1.0, std=0.5, a=0.5, b=2.0)
-    assert w.data.min() >= 0.5 and w.data.max() <= 2.0
+    assert w._array.min() >= 0.5 and w._array.max() <= 2.0
     # mean of N(1, 0.5^2) truncated to [0.5, 2]: 1 + 0.5 (phi(-1) - phi(2)) / (Phi(2) - Phi(-1))
     phi = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
     Phi = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))  # noqa: E731
     expected = 1 + 0.5 * (phi(-1) - phi(2)) / (Phi(2) - Phi(-1))
-    assert abs(w.data.mean() - expected) < 0.01
+    assert abs(w._array.mean() - expected) < 0.01
     with pytest.raises(ValueError, match="a < b"):
         init.trunc_normal_(w, a=1.0, b=0.0)
     with pytest.raises(ValueError, match="nearer the mean"):
@@ -114,5 +114,5 @@ def test_reproducible_and_float64():
     a = init.kaiming_normal_(minidl.empty(5, 5, dtype=minidl.float64))
     minidl.manual_seed(4)
     b = init.kaiming_normal_(minidl.empty(5, 5, dtype=minidl.float64))
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a._array, b._array)
     assert a.dtype == np.float64

@@ -53,7 +53,7 @@ def test_adam_matches_reference_over_100_steps(options):
     params, _ = run_minidl(lambda ps: Adam(ps, lr=0.02, **options))
     expected = run_reference(adam_reference(0.02, **options))
     for p, e in zip(params, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-11, atol=1e-12)
 
 
 @pytest.mark.parametrize("options", CASES, ids=lambda o: ",".join(o) or "plain")
@@ -62,7 +62,7 @@ def test_adamw_matches_reference_over_100_steps(options):
     params, _ = run_minidl(lambda ps: AdamW(ps, lr=0.02, **options))
     expected = run_reference(adam_reference(0.02, decoupled=True, **options))
     for p, e in zip(params, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-11, atol=1e-12)
 
 
 @settings(max_examples=10)
@@ -75,14 +75,14 @@ def test_adam_matches_reference_for_drawn_hyperparameters(lr, beta1, beta2, weig
     params, _ = run_minidl(lambda ps: cls(ps, lr=lr, **options), steps=20)
     expected = run_reference(adam_reference(lr, decoupled=decoupled, **options), steps=20)
     for p, e in zip(params, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-10, atol=1e-12)
 
 
 def test_adam_first_step_moves_each_weight_by_about_lr():
     # bias correction: m_hat = g and v_hat = g^2 at t = 1, so the step is lr * g / |g|
     params, _ = run_minidl(lambda ps: Adam(ps, lr=0.01), steps=1)
     for p, x0 in zip(params, make_params()):
-        np.testing.assert_allclose(np.abs(p.data - x0.data), 0.01, rtol=1e-5)
+        np.testing.assert_allclose(np.abs(p._array - x0._array), 0.01, rtol=1e-5)
 
 
 def test_adamw_defaults_and_decoupled_decay_differ_from_adam_l2():
@@ -90,7 +90,7 @@ def test_adamw_defaults_and_decoupled_decay_differ_from_adam_l2():
     assert opt.defaults["weight_decay"] == 1e-2 and opt.defaults["betas"] == (0.9, 0.999)
     a, _ = run_minidl(lambda ps: Adam(ps, lr=0.02, weight_decay=0.1), steps=20)
     w, _ = run_minidl(lambda ps: AdamW(ps, lr=0.02, weight_decay=0.1), steps=20)
-    assert not np.allclose(a[0].data, w[0].data)
+    assert not np.allclose(a[0]._array, w[0]._array)
 
 
 def test_adam_param_groups_with_different_lrs():
@@ -100,19 +100,19 @@ def test_adam_param_groups_with_different_lrs():
     params, _ = run_minidl(make)
     expected = run_reference(adam_reference(None, amsgrad=True), lrs=[0.05, 0.01])
     for p, e in zip(params, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-11, atol=1e-12)
 
 
 def test_adam_float32_state_and_in_place_updates():
     params = make_params(np.float32)
-    arrays = [p.data for p in params]
+    arrays = [p._array for p in params]
     params, opt = run_minidl(lambda ps: AdamW(ps, lr=0.02, amsgrad=True), steps=50,
                              params=params)
     params64, _ = run_minidl(lambda ps: AdamW(ps, lr=0.02, amsgrad=True), steps=50)
     for p, a, p64 in zip(params, arrays, params64):
-        assert p.data is a and p.dtype == np.float32
+        assert p._array is a and p.dtype == np.float32
         assert all(v.dtype == np.float32 for k, v in opt.state[p].items() if k != "step")
-        np.testing.assert_allclose(p.data, p64.data, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(p._array, p64._array, rtol=1e-4, atol=1e-4)
 
 
 def test_amsgrad_can_be_switched_on_after_some_steps():
@@ -142,18 +142,18 @@ def test_adam_bias_correction_makes_constant_gradient_steps_equal_lr():
     # with a constant gradient g, m_hat = g and v_hat = g^2 at every step: each step is lr
     w = make_params()[1]
     opt = Adam([w], lr=0.01, eps=0.0)
-    start = w.data.copy()
+    start = w._array.copy()
     for t in range(1, 8):
         w.grad = type(w)(np.full(w.shape, -3.0))
         opt.step()
-        np.testing.assert_allclose(w.data - start, 0.01 * t, rtol=1e-9)
+        np.testing.assert_allclose(w._array - start, 0.01 * t, rtol=1e-9)
 
 
 def test_adamw_without_decay_is_adam():
     a, _ = run_minidl(lambda ps: Adam(ps, lr=0.02, amsgrad=True), steps=30)
     w, _ = run_minidl(lambda ps: AdamW(ps, lr=0.02, amsgrad=True, weight_decay=0.0), steps=30)
     for x, y in zip(a, w):
-        np.testing.assert_array_equal(x.data, y.data)
+        np.testing.assert_array_equal(x._array, y._array)
 
 
 @pytest.mark.parametrize("options", CASES, ids=lambda o: ",".join(o) or "plain")
@@ -166,4 +166,4 @@ def test_adam_matches_pytorch(name, options):
     params, _ = run_minidl(lambda ps: ours(ps, lr=0.02, **options))
     expected = run_torch(torch, lambda ps: theirs(ps, lr=0.02, **options))
     for p, e in zip(params, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-10, atol=1e-12)

@@ -50,12 +50,12 @@ def test_add_param_group_then_step_uses_its_lr():
     a, b = make_params()
     opt = SGD([a], lr=0.1)
     opt.add_param_group({"params": [b], "lr": 0.0})
-    start_b = b.data.copy()
+    start_b = b._array.copy()
     minidl_backward([a, b])
-    start_a = a.data.copy()
+    start_a = a._array.copy()
     opt.step()
-    assert not np.array_equal(a.data, start_a)
-    np.testing.assert_array_equal(b.data, start_b)   # lr 0: unchanged
+    assert not np.array_equal(a._array, start_a)
+    np.testing.assert_array_equal(b._array, start_b)   # lr 0: unchanged
 
 
 @pytest.mark.parametrize("make, error, message", [
@@ -99,9 +99,9 @@ def test_required_hyperparameter_must_be_given():
         Plain([a])
     opt = Plain([{"params": [a], "lr": 0.5}])
     a.grad = minidl.ones(*a.shape, dtype=a.dtype)
-    start = a.data.copy()
+    start = a._array.copy()
     opt.step()
-    np.testing.assert_allclose(a.data, start - 0.5)
+    np.testing.assert_allclose(a._array, start - 0.5)
 
 
 # ----------------------------------------------------------------- frozen, zero_grad
@@ -110,12 +110,12 @@ def test_frozen_parameters_are_skipped(make):
     a, b = make_params()
     c = minidl.tensor(np.ones(4), requires_grad=True)    # never gets a gradient
     opt = make([a, b, c])
-    b_start, c_start = b.data.copy(), c.data.copy()
+    b_start, c_start = b._array.copy(), c._array.copy()
     minidl_backward([a, b])
     b.requires_grad_(False)                                  # frozen after backward
     opt.step()
-    np.testing.assert_array_equal(b.data, b_start)
-    np.testing.assert_array_equal(c.data, c_start)
+    np.testing.assert_array_equal(b._array, b_start)
+    np.testing.assert_array_equal(c._array, c_start)
     assert b not in opt.state and c not in opt.state
     assert a in opt.state and opt.state[a]
 
@@ -127,10 +127,10 @@ def test_zero_grad_sets_none_or_fresh_zeros():
     opt.zero_grad()
     assert a.grad is None and b.grad is None
     minidl_backward([a, b])
-    old = a.grad.data
+    old = a.grad._array
     opt.zero_grad(set_to_none=False)
-    assert a.grad is not None and not a.grad.data.any() and a.grad.shape == a.shape
-    assert old is not a.grad.data    # a new array: the old one may be shared elsewhere
+    assert a.grad is not None and not a.grad._array.any() and a.grad.shape == a.shape
+    assert old is not a.grad._array    # a new array: the old one may be shared elsewhere
 
 
 def test_step_with_closure_returns_its_loss_and_records_grad_under_no_grad():
@@ -192,7 +192,7 @@ def test_state_dict_round_trip_continues_exactly(make):
     # interrupted: 40 steps, save, fresh parameters and optimizer, load, 60 more steps
     first, opt = run_minidl(make, steps=40)
     sd = opt.state_dict()
-    resumed = [minidl.tensor(p.data.copy(), requires_grad=True) for p in first]
+    resumed = [minidl.tensor(p._array.copy(), requires_grad=True) for p in first]
     opt2 = make(resumed)
     opt2.load_state_dict(sd)
     for _ in range(60):
@@ -200,7 +200,7 @@ def test_state_dict_round_trip_continues_exactly(make):
         minidl_backward(resumed)
         opt2.step()
     for p, q in zip(full, resumed):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p._array, q._array)
     # the loaded state is the new optimizer's own
     for p, q in zip(first, resumed):
         for key, value in opt2.state[q].items():
@@ -301,7 +301,7 @@ def test_optimizers_run_on_another_device_and_state_moves_on_load(make, strict):
         wrap = (lambda a: minidl.tensor(a, device=strict)) if on_device else \
             (lambda a: minidl.tensor(a))
         if params is None:
-            params = [wrap(p.data).requires_grad_() for p in make_params()]
+            params = [wrap(p._array).requires_grad_() for p in make_params()]
             opt = make(params)
         for step in steps:
             for p, g in zip(params, grads[step]):
@@ -312,19 +312,19 @@ def test_optimizers_run_on_another_device_and_state_moves_on_load(make, strict):
     host, host_opt = run(False, range(6))
     dev, dev_opt = run(True, range(6))
     for h, d in zip(host, dev):
-        assert str(d.device) == "strict:0" and isinstance(d.data, StrictArray)
-        np.testing.assert_array_equal(h.data, d.numpy())
+        assert str(d.device) == "strict:0" and isinstance(d._array, StrictArray)
+        np.testing.assert_array_equal(h._array, d.numpy())
         for value in dev_opt.state[d].values():
             assert not isinstance(value, np.ndarray)
 
     # a host checkpoint loaded into a device optimizer puts the state on the device
     half, half_opt = run(False, range(3))
-    moved = [minidl.tensor(p.data, device=strict).requires_grad_() for p in half]
+    moved = [minidl.tensor(p._array, device=strict).requires_grad_() for p in half]
     moved_opt = make(moved)
     moved_opt.load_state_dict(half_opt.state_dict())
     run(True, range(3, 6), moved, moved_opt)
     for h, d in zip(host, moved):
-        np.testing.assert_array_equal(h.data, d.numpy())
+        np.testing.assert_array_equal(h._array, d.numpy())
 
 
 @pytest.mark.parametrize("make", ALL_OPTIMIZERS, ids=IDS)
@@ -334,12 +334,12 @@ def test_state_follows_a_model_moved_after_the_optimizer_was_built(make, strict)
     grads = [[rng.normal(size=s) for s in (p.shape for p in make_params())] for _ in range(4)]
 
     def run(move_after):
-        params = [minidl.tensor(p.data).requires_grad_() for p in make_params()]
+        params = [minidl.tensor(p._array).requires_grad_() for p in make_params()]
         opt = make(params)
         for step in range(4):
             if step == move_after:
                 for p in params:  # what Module.to does: the same Parameter, new data
-                    p.data = minidl.backend.to_device(p.data, strict)
+                    p._array = minidl.backend.to_device(p._array, strict)
             for p, g in zip(params, grads[step]):
                 p.grad = minidl.tensor(g, device=p.device)
             opt.step()
@@ -348,7 +348,7 @@ def test_state_follows_a_model_moved_after_the_optimizer_was_built(make, strict)
     reference, _ = run(move_after=None)
     moved, opt = run(move_after=2)          # two steps on the CPU, two on the device
     for r, m in zip(reference, moved):
-        assert isinstance(m.data, StrictArray)
+        assert isinstance(m._array, StrictArray)
         np.testing.assert_allclose(m.numpy(), r.numpy(), rtol=1e-12, atol=1e-12)
         for value in opt.state[m].values():
             assert not isinstance(value, np.ndarray), "a state array stayed on the CPU"

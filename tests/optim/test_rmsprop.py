@@ -47,7 +47,7 @@ def test_rmsprop_matches_reference_over_100_steps(options):
     params, _ = run_minidl(lambda ps: RMSprop(ps, lr=0.01, **options))
     expected = run_reference(rmsprop_reference(0.01, **options))
     for p, e in zip(params, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-11, atol=1e-12)
 
 
 @settings(max_examples=10)
@@ -58,7 +58,7 @@ def test_rmsprop_matches_reference_for_drawn_hyperparameters(lr, alpha, momentum
     options = dict(alpha=alpha, momentum=momentum, weight_decay=weight_decay, centered=centered)
     params, _ = run_minidl(lambda ps: RMSprop(ps, lr=lr, **options), steps=20)
     for p, e in zip(params, run_reference(rmsprop_reference(lr, **options), steps=20)):
-        np.testing.assert_allclose(p.data, e, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-10, atol=1e-12)
 
 
 def test_rmsprop_param_groups_with_different_lrs():
@@ -68,7 +68,7 @@ def test_rmsprop_param_groups_with_different_lrs():
     params, _ = run_minidl(make)
     expected = run_reference(rmsprop_reference(None, momentum=0.9), lrs=[0.003, 0.02])
     for p, e in zip(params, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-11, atol=1e-12)
 
 
 def test_rmsprop_float32():
@@ -79,7 +79,7 @@ def test_rmsprop_float32():
     for p, p64 in zip(params, params64):
         assert p.dtype == np.float32
         assert all(v.dtype == np.float32 for k, v in opt.state[p].items() if k != "step")
-        np.testing.assert_allclose(p.data, p64.data, rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(p._array, p64._array, rtol=1e-3, atol=1e-4)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -97,4 +97,4 @@ def test_rmsprop_matches_pytorch(options):
     params, _ = run_minidl(lambda ps: RMSprop(ps, lr=0.01, **options))
     expected = run_torch(torch, lambda ps: torch.optim.RMSprop(ps, lr=0.01, **options))
     for p, e in zip(params, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-10, atol=1e-12)

@@ -46,9 +46,9 @@ def test_sgd_matches_reference_over_100_steps(options):
     params, _ = run_minidl(lambda ps: SGD(ps, lr=0.05, **options))
     expected = run_reference(sgd_reference(0.05, **options))
     for p, e in zip(params, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-12, atol=1e-12)
     if not options.get("maximize"):   # descent does descend
-        assert not np.allclose(params[0].data, run_reference(sgd_reference(0.05), steps=0)[0])
+        assert not np.allclose(params[0]._array, run_reference(sgd_reference(0.05), steps=0)[0])
 
 
 @settings(max_examples=10)
@@ -63,7 +63,7 @@ def test_sgd_matches_reference_for_drawn_hyperparameters(lr, momentum, dampening
                    nesterov=nesterov)
     params, _ = run_minidl(lambda ps: SGD(ps, lr=lr, **options), steps=20)
     for p, e in zip(params, run_reference(sgd_reference(lr, **options), steps=20)):
-        np.testing.assert_allclose(p.data, e, rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-11, atol=1e-12)
 
 
 def test_sgd_param_groups_use_their_own_lr_and_momentum():
@@ -72,34 +72,34 @@ def test_sgd_param_groups_use_their_own_lr_and_momentum():
     params, _ = run_minidl(make)
     expected = run_reference(sgd_reference(None, momentum=0.9), lrs=[0.05, 0.2])
     for p, e in zip(params, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-12, atol=1e-12)
 
 
 def test_sgd_keeps_float32_and_updates_in_place():
     params, opt = run_minidl(lambda ps: SGD(ps, lr=0.05, momentum=0.9, weight_decay=0.01),
                              steps=1)
-    arrays = [p.data for p in params]
+    arrays = [p._array for p in params]
     from .problems import minidl_backward
     for _ in range(30):
         opt.zero_grad()
         minidl_backward(params)
         opt.step()
-    assert all(p.data is a for p, a in zip(params, arrays))   # same arrays, changed in place
+    assert all(p._array is a for p, a in zip(params, arrays))   # same arrays, changed in place
     params32, opt32 = run_minidl(lambda ps: SGD(ps, lr=0.05, momentum=0.9, weight_decay=0.01),
                                  steps=31, dtype=np.float32)
     for p32, p64 in zip(params32, params):
         assert p32.dtype == np.float32
         assert opt32.state[p32]["momentum_buffer"].dtype == np.float32
-        np.testing.assert_allclose(p32.data, p64.data, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(p32._array, p64._array, rtol=1e-4, atol=1e-5)
 
 
 def test_sgd_does_not_modify_the_gradient():
     params, opt = run_minidl(lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1,
                                             maximize=True), steps=2)
-    grads = [p.grad.data.copy() for p in params]
+    grads = [p.grad._array.copy() for p in params]
     opt.step()
     for p, g in zip(params, grads):
-        np.testing.assert_array_equal(p.grad.data, g)
+        np.testing.assert_array_equal(p.grad._array, g)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -128,4 +128,4 @@ def test_sgd_matches_pytorch(options):
     params, _ = run_minidl(lambda ps: SGD(ps, lr=0.05, **options))
     expected = run_torch(torch, lambda ps: torch.optim.SGD(ps, lr=0.05, **options))
     for p, e in zip(params, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-10, atol=1e-12)

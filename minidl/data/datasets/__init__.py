@@ -4,6 +4,8 @@
 * :class:`FashionMNIST`: the IDX files (gzipped or not), also found in Debian's package;
 * :class:`ImageFolder`: one sub-folder of images per class;
 * :class:`SyntheticShapes`: a generated 10-class stand-in for CIFAR-10 that needs no download;
+* :class:`SyntheticTrafficSigns`: generated crops of ten letter-named road signs, a stand-in
+  for a traffic-sign data set (:func:`write_image_folder` writes it in the folder layout).
 * :class:`SatelliteSegmentation`: the course's land-cover masks (``xxxx_sat.jpg`` +
   ``xxxx_mask.png``), and :class:`SyntheticSatellite`, its generated stand-in;
 * :class:`OfficeHome` (the course's CSV layout), :class:`UnlabelledImages` (a flat folder)
@@ -21,8 +23,10 @@ from .office_home import OfficeHome, SyntheticOffice, UnlabelledImages
 from .satellite import (LAND_COVER_CLASSES, SatelliteSegmentation, SyntheticSatellite,
                         mask_to_rgb, read_mask)
 from .synthetic import SyntheticShapes
+from .traffic_signs import SyntheticTrafficSigns, write_image_folder
 
 __all__ = ["CIFAR10", "FashionMNIST", "ImageFolder", "SyntheticShapes", "default_root",
            "download_url", "check_md5", "extract_archive", "DownloadError", "default_loader",
            "find_classes", "SatelliteSegmentation", "SyntheticSatellite", "LAND_COVER_CLASSES",
-           "mask_to_rgb", "read_mask", "OfficeHome", "SyntheticOffice", "UnlabelledImages"]
+           "mask_to_rgb", "read_mask", "OfficeHome", "SyntheticOffice", "UnlabelledImages",
+           "SyntheticTrafficSigns", "write_image_folder"]

@@ -9,6 +9,10 @@ from .activation import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .conv_nd import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .pooling_nd import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .sampling import *  # noqa: F401,F403
+from .folding import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403

@@ -9,6 +9,8 @@ input's device, so ``minidl.manual_seed`` gives the same mask on every device.
 """
 from __future__ import annotations
 
+import warnings
+
 from ... import backend
 from ...tensor import Tensor
 from ...errors import ShapeError
@@ -74,6 +76,15 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
         True
     """
     _check_p(p, "dropout2d")
+    if input.ndim == 2:
+        # what PyTorch does with a 2-D input: it reads it as one unbatched (C, L) map and
+        # drops whole rows, with a warning that dropout is probably what was meant
+        warnings.warn("dropout2d: received a 2-D input, which is read as (C, L) and loses "
+                      "whole rows; use dropout for (N, features) inputs, dropout2d is for "
+                      "(N, C, H, W) and (C, H, W)", UserWarning, stacklevel=2)
+        if not training or p == 0.0:
+            return input
+        return _masked(input, p, input.shape[:1] + (1,))
     if input.ndim not in (3, 4):
         raise ShapeError(f"dropout2d: expected input of shape (N, C, H, W) or (C, H, W), got "
                          f"{tuple(input.shape)}")

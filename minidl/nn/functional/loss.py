@@ -115,7 +115,7 @@ def _check_class_indices(name: str, input: Tensor, target: Tensor, ignore_index:
             f"{name}: expected target of class indices with an integer dtype (int64), got "
             f"{target.dtype}; convert with target.long()")
     n_classes = input.shape[1]
-    t = target.data
+    t = target._array
     bad = ((t < 0) | (t >= n_classes)) & (t != ignore_index)
     if bad.any():  # a host sync, but a wrong label is worth a clear message
         value = int(t[bad].reshape(-1)[0])
@@ -498,7 +498,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     _check_reduction(name, reduction)
     target = _as_tensor(target, input)
     _check_same_shape(name, input, target)
-    x = input.data
+    x = input._array
     if bool(((x < 0) | (x > 1)).any()):
         raise ArgumentError(f"{name}: all elements of input should be between 0 and 1 (apply "
                          "sigmoid first, or use binary_cross_entropy_with_logits)")

@@ -357,9 +357,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     if running_mean is not None or running_var is not None:
-        xp = array_module(input.data)
+        xp = array_module(input._array)
         n, c = input.shape[:2]
-        x3 = input.data.reshape(n, c, -1)
+        x3 = input._array.reshape(n, c, -1)
         count = x3.shape[2]
         if count < 2:
             raise ShapeError(
@@ -368,9 +368,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         mean = x3.mean(axis=2)
         var = xp.var(x3, axis=2) * count / (count - 1)
         if running_mean is not None:
-            running_mean.data *= 1 - momentum
-            running_mean.data += (momentum * mean.mean(axis=0)).astype(running_mean.dtype)
+            running_mean._array *= 1 - momentum
+            running_mean._array += (momentum * mean.mean(axis=0)).astype(running_mean.dtype)
         if running_var is not None:
-            running_var.data *= 1 - momentum
-            running_var.data += (momentum * var.mean(axis=0)).astype(running_var.dtype)
+            running_var._array *= 1 - momentum
+            running_var._array += (momentum * var.mean(axis=0)).astype(running_var.dtype)
     return group_norm(input, input.shape[1], weight, bias, eps)

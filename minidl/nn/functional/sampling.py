@@ -671,7 +671,7 @@ def one_hot(tensor, num_classes: int = -1):
         >>> one_hot(minidl.tensor([0, 2]), 3).tolist()
         [[1, 0, 0], [0, 0, 1]]
     """
-    idx = tensor.data if isinstance(tensor, Tensor) else tensor
+    idx = tensor._array if isinstance(tensor, Tensor) else tensor
     if idx.dtype.kind not in "iu":
         raise DTypeError(f"one_hot: expected an integer tensor of class indices, got {idx.dtype}")
     xp = array_module(idx)

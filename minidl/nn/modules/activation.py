@@ -17,6 +17,7 @@ from ...errors import ArgumentError
 __all__ = [
     "ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "Sigmoid", "Tanh",
     "Hardtanh", "Softmax", "LogSoftmax",
+    "Hardsigmoid", "Hardswish", "SELU", "CELU", "Mish", "Softsign", "LogSigmoid", "Softmin",
 ]
 
 
@@ -24,7 +25,7 @@ class ReLU(Module):
     """max(x, 0), element-wise (see :func:`minidl.nn.functional.relu`).
 
     Args:
-        inplace: accepted for PyTorch compatibility; minidl always returns a new tensor.
+        inplace: write the result into the input (as PyTorch's ``inplace=True``).
 
     Shape:
         - Input: any; Output: the same.
@@ -40,7 +41,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
+        return F.relu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -51,7 +52,7 @@ class Hardtanh(Module):
 
     Args:
         min_val, max_val: the bounds (default -1, 1).
-        inplace: accepted; a new tensor is returned anyway.
+        inplace: write the result into the input.
 
     Example:
         >>> import minidl, minidl.nn as nn
@@ -68,7 +69,7 @@ class Hardtanh(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         text = f"min_val={self.min_val}, max_val={self.max_val}"
@@ -96,7 +97,7 @@ class LeakyReLU(Module):
 
     Args:
         negative_slope: slope for negative inputs (default 0.01).
-        inplace: accepted; a new tensor is returned anyway.
+        inplace: write the result into the input.
 
     Example:
         >>> import minidl, minidl.nn as nn
@@ -110,7 +111,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -121,7 +122,7 @@ class ELU(Module):
 
     Args:
         alpha: the value approached for very negative x is -alpha (default 1).
-        inplace: accepted; a new tensor is returned anyway.
+        inplace: write the result into the input.
 
     Example:
         >>> import minidl, minidl.nn as nn
@@ -135,7 +136,7 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -180,7 +181,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -283,6 +284,190 @@ class LogSoftmax(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class _Inplace(Module):
+    """An activation without settings but PyTorch's ``inplace`` flag (accepted, no effect).
+
+    ``_show_inplace``: whether PyTorch's printout shows the flag for this layer.
+    """
+
+    _show_inplace = True
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace and self._show_inplace else ""
+
+
+class Hardsigmoid(_Inplace):
+    """``relu6(x + 3) / 6`` (see :func:`minidl.nn.functional.hardsigmoid`).
+
+    Args:
+        inplace: accepted for PyTorch compatibility; a new tensor is returned anyway.
+
+    Shape:
+        - Input: any; Output: the same.
+
+    Example:
+        >>> import minidl, minidl.nn as nn
+        >>> nn.Hardsigmoid()(minidl.tensor([-3.0, 0.0, 3.0])).tolist()
+        [0.0, 0.5, 1.0]
+    """
+
+    _show_inplace = False
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardsigmoid(input)
+
+
+class Hardswish(_Inplace):
+    """``x * relu6(x + 3) / 6`` (see :func:`minidl.nn.functional.hardswish`).
+
+    Args:
+        inplace: accepted for PyTorch compatibility; a new tensor is returned anyway.
+
+    Shape:
+        - Input: any; Output: the same.
+
+    Example:
+        >>> import minidl, minidl.nn as nn
+        >>> nn.Hardswish()(minidl.tensor([-3.0, 0.0, 3.0])).tolist()
+        [-0.0, 0.0, 3.0]
+    """
+
+    _show_inplace = False
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardswish(input)
+
+
+class SELU(_Inplace):
+    """Scaled ELU of self-normalising networks (see :func:`minidl.nn.functional.selu`).
+
+    Args:
+        inplace: accepted for PyTorch compatibility; a new tensor is returned anyway.
+
+    Shape:
+        - Input: any; Output: the same.
+
+    Example:
+        >>> import minidl, minidl.nn as nn
+        >>> [round(v, 4) for v in nn.SELU()(minidl.tensor([-1.0, 1.0])).tolist()]
+        [-1.1113, 1.0507]
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.selu(input)
+
+
+class CELU(Module):
+    """``alpha * elu(x / alpha)`` (see :func:`minidl.nn.functional.celu`).
+
+    Args:
+        alpha: the value approached for very negative x is -alpha (default 1; not 0).
+        inplace: accepted for PyTorch compatibility; a new tensor is returned anyway.
+
+    Shape:
+        - Input: any; Output: the same.
+
+    Example:
+        >>> import minidl, minidl.nn as nn
+        >>> nn.CELU(alpha=2.0)
+        CELU(alpha=2.0)
+    """
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        if alpha == 0:
+            raise ArgumentError("CELU: alpha must not be 0 (it divides x), got 0")
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Mish(_Inplace):
+    """``x * tanh(softplus(x))`` (see :func:`minidl.nn.functional.mish`).
+
+    Args:
+        inplace: accepted for PyTorch compatibility; a new tensor is returned anyway.
+
+    Shape:
+        - Input: any; Output: the same.
+
+    Example:
+        >>> import minidl, minidl.nn as nn
+        >>> nn.Mish()(minidl.zeros(2)).tolist()
+        [0.0, 0.0]
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.mish(input)
+
+
+class Softsign(Module):
+    """``x / (1 + |x|)`` (see :func:`minidl.nn.functional.softsign`).
+
+    Shape:
+        - Input: any; Output: the same.
+
+    Example:
+        >>> import minidl, minidl.nn as nn
+        >>> nn.Softsign()(minidl.tensor([1.0, -3.0])).tolist()
+        [0.5, -0.75]
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softsign(input)
+
+
+class LogSigmoid(Module):
+    """``log(sigmoid(x))``, stably (see :func:`minidl.nn.functional.logsigmoid`).
+
+    Shape:
+        - Input: any; Output: the same.
+
+    Example:
+        >>> import minidl, minidl.nn as nn
+        >>> [round(v, 4) for v in nn.LogSigmoid()(minidl.tensor([0.0])).tolist()]
+        [-0.6931]
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.logsigmoid(input)
+
+
+class Softmin(Module):
+    """``softmax(-x)`` along ``dim`` (see :func:`minidl.nn.functional.softmin`).
+
+    Args:
+        dim: the dimension that sums to 1.
+
+    Shape:
+        - Input: any; Output: the same.
+
+    Example:
+        >>> import minidl.nn as nn
+        >>> nn.Softmin(dim=1)
+        Softmin(dim=1)
+    """
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmin(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

@@ -74,7 +74,7 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
             data = np.empty(0, dtype=np.float32)
-        super().__init__(data.data if isinstance(data, Tensor) else data,
+        super().__init__(data._array if isinstance(data, Tensor) else data,
                          requires_grad=requires_grad)
 
     def __repr__(self) -> str:
@@ -83,16 +83,16 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        copy = Parameter(self.data.copy(), requires_grad=self.requires_grad)
+        copy = Parameter(self._array.copy(), requires_grad=self.requires_grad)
         if self.grad is not None:
-            copy.grad = Tensor._wrap(self.grad.data.copy())
+            copy.grad = Tensor._wrap(self.grad._array.copy())
         memo[id(self)] = copy
         return copy
 
     def __reduce_ex__(self, protocol):
         # Tensor keeps its state in __slots__; rebuild a Parameter from its data instead.
         return (_rebuild_parameter,
-                (backend.to_numpy(self.data), self.requires_grad, str(self.device)))
+                (backend.to_numpy(self._array), self.requires_grad, str(self.device)))
 
 
 def _rebuild_parameter(array, requires_grad: bool, device: str) -> Parameter:
@@ -540,7 +540,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad._array[...] = 0
 
     # --------------------------------------------------- devices and dtypes
     def _apply(self, fn) -> "Module":
@@ -550,11 +550,11 @@ class Module:
         ``model.to(...)`` still holds the right ones.
         """
         for p in self.parameters():
-            p.data = fn(p.data)
+            p._array = fn(p._array)
             if p.grad is not None:
-                p.grad.data = fn(p.grad.data)
+                p.grad._array = fn(p.grad._array)
         for b in self.buffers():
-            b.data = fn(b.data)
+            b._array = fn(b._array)
         return self
 
     def to(self, *args, **kwargs) -> "Module":

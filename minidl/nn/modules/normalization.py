@@ -98,7 +98,7 @@ class _BatchNorm(_NormBase):
         self._check_input_dim(input)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._array += 1
             if self.momentum is None:  # cumulative moving average: the n-th batch weighs 1/n
                 momentum = 1.0 / float(self.num_batches_tracked.item())
         # batch statistics in training, and in eval when there are no running statistics

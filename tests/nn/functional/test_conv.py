@@ -342,7 +342,7 @@ def test_channels_last_and_nchw_inputs_give_the_same_results(kw, algorithm):
             if dy is None:
                 dy = rng.standard_normal(y.shape)
             y.backward(minidl.from_numpy(layout(dy)))
-        assert y.data.transpose(0, 2, 3, 1).flags.c_contiguous     # channels-last output
+        assert y._array.transpose(0, 2, 3, 1).flags.c_contiguous     # channels-last output
         results.append((y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()))
     expected = conv2d_reference(x, w, None, **kw)
     for (y, gx, gw), (y2, gx2, gw2) in [results]:
@@ -356,4 +356,4 @@ def test_grouped_convolutions_keep_the_nchw_layout():
     rng = np.random.default_rng(6)
     y = F.conv2d(_t(rng.standard_normal((2, 4, 6, 6)), False),
                  _t(rng.standard_normal((4, 2, 3, 3)), False), groups=2)
-    assert y.data.flags.c_contiguous
+    assert y._array.flags.c_contiguous

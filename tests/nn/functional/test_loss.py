@@ -130,14 +130,14 @@ def test_cross_entropy_gradient_is_softmax_minus_onehot():
     logits = T(x, grad=True)
     F.cross_entropy(logits, T(t), reduction="sum").backward()
     p = np.exp(_log_softmax(x))
-    np.testing.assert_allclose(logits.grad.data, p - np.eye(3)[t], rtol=1e-12)
+    np.testing.assert_allclose(logits.grad._array, p - np.eye(3)[t], rtol=1e-12)
     assert F.cross_entropy(logits, T(t)).grad_fn.name() == "CrossEntropyBackward"
 
 
 def test_ignored_targets_get_zero_gradient():
     logits = T(np.random.default_rng(1).standard_normal((3, 4)), grad=True)
     F.cross_entropy(logits, T([1, -100, 2]), label_smoothing=0.2).backward()
-    assert np.all(logits.grad.data[1] == 0) and np.any(logits.grad.data[0] != 0)
+    assert np.all(logits.grad._array[1] == 0) and np.any(logits.grad._array[0] != 0)
 
 
 def test_weighted_mean_divides_by_weight_of_kept_targets():
@@ -165,7 +165,7 @@ def test_cross_entropy_probability_targets_forward(data):
     reduction = data.draw(st.sampled_from(REDUCTIONS))
     got = F.cross_entropy(T(x), T(q), None if weight is None else T(weight),
                           reduction=reduction, label_smoothing=eps)
-    np.testing.assert_allclose(got.data, ref_cross_entropy_probs(x, q, weight, reduction, eps),
+    np.testing.assert_allclose(got._array, ref_cross_entropy_probs(x, q, weight, reduction, eps),
                                rtol=1e-10, atol=1e-12)
 
 
@@ -206,7 +206,7 @@ def test_cross_entropy_float32_and_stability():
     logits = minidl.tensor([[1000.0, 0.0], [-1000.0, 0.0]])
     loss = F.cross_entropy(logits, minidl.tensor([1, 0]), reduction="none")
     assert loss.dtype == np.float32
-    np.testing.assert_allclose(loss.data, [1000.0, 1000.0])
+    np.testing.assert_allclose(loss._array, [1000.0, 1000.0])
 
 
 def test_cross_entropy_errors():
@@ -355,9 +355,9 @@ def test_binary_cross_entropy_clamps_logs():
     p = T(np.array([0.0, 1.0, 0.0, 1.0]), grad=True)
     y = T(np.array([1.0, 0.0, 0.0, 1.0]))
     loss = F.binary_cross_entropy(p, y, reduction="none")
-    np.testing.assert_allclose(loss.data, [100.0, 100.0, 0.0, 0.0])
+    np.testing.assert_allclose(loss._array, [100.0, 100.0, 0.0, 0.0])
     loss.sum().backward()
-    assert np.isfinite(p.grad.data).all()
+    assert np.isfinite(p.grad._array).all()
     with pytest.raises(ValueError, match="between 0 and 1"):
         F.binary_cross_entropy(T(np.array([1.2])), T(np.array([1.0])))
 
@@ -396,9 +396,9 @@ def test_binary_cross_entropy_with_logits_is_stable():
     x = T(np.array([500.0, -500.0, 500.0, -500.0]), grad=True)
     y = T(np.array([1.0, 0.0, 0.0, 1.0]))
     loss = F.binary_cross_entropy_with_logits(x, y, reduction="none")
-    np.testing.assert_allclose(loss.data, [0.0, 0.0, 500.0, 500.0], atol=1e-12)
+    np.testing.assert_allclose(loss._array, [0.0, 0.0, 500.0, 500.0], atol=1e-12)
     loss.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [0.0, 0.0, 1.0, -1.0], atol=1e-12)
+    np.testing.assert_allclose(x.grad._array, [0.0, 0.0, 1.0, -1.0], atol=1e-12)
 
 
 # ------------------------------------------------------------------------ kl_div
@@ -421,7 +421,7 @@ def test_kl_div(reduction, shape, log_target, data):
     if log_target:
         t = np.log(t)
     got = F.kl_div(T(logq), T(t), reduction=reduction, log_target=log_target)
-    np.testing.assert_allclose(got.data, ref_kl(logq, t, reduction, log_target), rtol=1e-10,
+    np.testing.assert_allclose(got._array, ref_kl(logq, t, reduction, log_target), rtol=1e-10,
                                atol=1e-12)
     assert gradcheck(lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target),
                      [T(logq, True), T(t, True)])
@@ -433,7 +433,7 @@ def test_kl_div_zero_target_is_finite_and_kl_of_equal_is_zero():
     loss = F.kl_div(logq, t, reduction="sum")
     assert math.isclose(loss.item(), math.log(2))
     loss.backward()
-    assert np.isfinite(logq.grad.data).all()
+    assert np.isfinite(logq.grad._array).all()
     p = np.array([[0.2, 0.8]])
     assert abs(F.kl_div(T(np.log(p)), T(p), reduction="batchmean").item()) < 1e-15
 
@@ -447,7 +447,7 @@ def test_cosine_similarity(shape, data):
     b = data.draw(domain_arrays(shape, "nonzero"))
     got = F.cosine_similarity(T(a), T(b), dim=dim)
     expected = (a * b).sum(dim) / (np.linalg.norm(a, axis=dim) * np.linalg.norm(b, axis=dim))
-    np.testing.assert_allclose(got.data, expected, rtol=1e-10)
+    np.testing.assert_allclose(got._array, expected, rtol=1e-10)
     assert gradcheck(lambda u, v: F.cosine_similarity(u, v, dim=dim), [T(a, True), T(b, True)])
 
 
@@ -455,13 +455,13 @@ def test_cosine_similarity_broadcast_and_eps():
     a = np.random.default_rng(0).standard_normal((4, 3))
     b = np.random.default_rng(1).standard_normal((1, 3))
     got = F.cosine_similarity(T(a), T(b))
-    np.testing.assert_allclose(got.data, (a @ b[0]) / np.linalg.norm(a, axis=1)
+    np.testing.assert_allclose(got._array, (a @ b[0]) / np.linalg.norm(a, axis=1)
                                / np.linalg.norm(b), rtol=1e-10)
     tiny = F.cosine_similarity(T(np.array([[3e-9, 4e-9]])), T(np.array([[3.0, 4.0]])))
     assert math.isclose(tiny.item(), 25e-9 / (1e-8 * 5))  # the small norm is clamped to eps
     x = T(np.zeros((1, 2)), grad=True)
     F.cosine_similarity(x, T(np.ones((1, 2)))).sum().backward()
-    assert np.isfinite(x.grad.data).all()
+    assert np.isfinite(x.grad._array).all()
     with pytest.raises(ValueError, match="do not broadcast"):
         F.cosine_similarity(minidl.ones(2, 3), minidl.ones(2, 4))
 
@@ -473,16 +473,16 @@ def test_normalize(p, shape, data):
     dim = data.draw(st.integers(-len(shape), len(shape) - 1))
     x = data.draw(domain_arrays(shape, "nonzero"))
     norm = (np.abs(x) ** p).sum(axis=dim, keepdims=True) ** (1 / p)
-    np.testing.assert_allclose(F.normalize(T(x), p=p, dim=dim).data, x / norm, rtol=1e-10)
+    np.testing.assert_allclose(F.normalize(T(x), p=p, dim=dim)._array, x / norm, rtol=1e-10)
     assert gradcheck(lambda t: F.normalize(t, p=p, dim=dim), [T(x, True)])
 
 
 def test_normalize_zero_vector():
     x = T(np.zeros((2, 3)), grad=True)
     y = F.normalize(x)
-    assert np.all(y.data == 0)
+    assert np.all(y._array == 0)
     y.sum().backward()
-    assert np.isfinite(x.grad.data).all()
+    assert np.isfinite(x.grad._array).all()
 
 
 # --------------------------------------------------------------------- PyTorch
@@ -501,10 +501,10 @@ def test_torch_parity():
             a = F.cross_entropy(mx, T(t), T(w), reduction=reduction, label_smoothing=eps)
             b = tf.cross_entropy(tx, torch.tensor(t), torch.tensor(w), reduction=reduction,
                                  label_smoothing=eps)
-            np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(a._array, b.detach().numpy(), rtol=1e-10, atol=1e-12)
             (a * a).sum().backward()
             (b * b).sum().backward()
-            np.testing.assert_allclose(mx.grad.data, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(mx.grad._array, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
     q = rng.random(x.shape)
     q /= q.sum(1, keepdims=True)
     a = F.cross_entropy(T(x), T(q), T(w), label_smoothing=0.1)
@@ -529,4 +529,4 @@ def test_torch_parity():
         (F.normalize(T(z), p=3.0, dim=1), tf.normalize(torch.tensor(z), p=3.0, dim=1)),
     ]
     for mine, theirs in pairs:
-        np.testing.assert_allclose(mine.data, theirs.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(mine._array, theirs.numpy(), rtol=1e-10, atol=1e-12)

@@ -120,7 +120,7 @@ def test_batch_norm_closed_form_equals_composite_autograd(shape, seed):
     y = (x2 - mean) / (var + 1e-5).sqrt() * w2.reshape(view) + b2.reshape(view)
     y.backward(minidl.tensor(g))
     for a, b in ((x1, x2), (w1, w2), (b1, b2)):
-        np.testing.assert_allclose(a.grad.data, b.grad.data, atol=1e-10)
+        np.testing.assert_allclose(a.grad._array, b.grad._array, atol=1e-10)
 
 
 def test_batch_norm_running_stats_several_steps_match_numpy():
@@ -137,8 +137,8 @@ def test_batch_norm_running_stats_several_steps_match_numpy():
         unbiased = x.var(axis=(0, 2, 3)) * m / (m - 1)
         want_mean = (1 - momentum) * want_mean + momentum * mean
         want_var = (1 - momentum) * want_var + momentum * unbiased
-        np.testing.assert_allclose(rm.data, want_mean, rtol=1e-12)
-        np.testing.assert_allclose(rv.data, want_var, rtol=1e-12)
+        np.testing.assert_allclose(rm._array, want_mean, rtol=1e-12)
+        np.testing.assert_allclose(rv._array, want_var, rtol=1e-12)
 
 
 def test_batch_norm_float32_keeps_dtype_and_accuracy():
@@ -148,7 +148,7 @@ def test_batch_norm_float32_keeps_dtype_and_accuracy():
     y = F.batch_norm(minidl.tensor(x), rm, rv, training=True)
     assert y.dtype == np.float32 and rm.dtype == np.float32 and rv.dtype == np.float32
     mean, var = batch_stats_np(x.astype(np.float64))
-    np.testing.assert_allclose(y.data, batch_norm_np(x.astype(np.float64), mean, var, None, None,
+    np.testing.assert_allclose(y._array, batch_norm_np(x.astype(np.float64), mean, var, None, None,
                                                      1e-5), atol=1e-4)
 
 
@@ -265,12 +265,12 @@ def test_instance_norm_is_per_sample_per_channel_and_tracks_stats():
     rm, rv = minidl.zeros(2, dtype=minidl.float64), minidl.ones(2, dtype=minidl.float64)
     y = F.instance_norm(minidl.tensor(x), rm, rv, momentum=0.5)
     want = (x - x.mean(axis=(2, 3), keepdims=True)) / np.sqrt(x.var(axis=(2, 3), keepdims=True) + 1e-5)
-    np.testing.assert_allclose(y.data, want, atol=1e-12)
-    np.testing.assert_allclose(rm.data, 0.5 * x.mean(axis=(2, 3)).mean(axis=0), atol=1e-12)
-    np.testing.assert_allclose(rv.data, 0.5 + 0.5 * x.var(axis=(2, 3), ddof=1).mean(axis=0),
+    np.testing.assert_allclose(y._array, want, atol=1e-12)
+    np.testing.assert_allclose(rm._array, 0.5 * x.mean(axis=(2, 3)).mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(rv._array, 0.5 + 0.5 * x.var(axis=(2, 3), ddof=1).mean(axis=0),
                                atol=1e-12)
     y_eval = F.instance_norm(minidl.tensor(x), rm, rv, use_input_stats=False)
-    np.testing.assert_allclose(y_eval.data, batch_norm_np(x, rm.data, rv.data, None, None, 1e-5),
+    np.testing.assert_allclose(y_eval._array, batch_norm_np(x, rm._array, rv._array, None, None, 1e-5),
                                atol=1e-12)
 
 
@@ -291,8 +291,8 @@ def test_batch_norm_matches_pytorch(shape, training):
     ty = torch.nn.functional.batch_norm(tx, trm, trv, tw, tb, training, 0.3, 1e-4)
     my.backward(minidl.tensor(g))
     ty.backward(torch.tensor(g))
-    for m, t in ((my.data, ty), (mx.grad.data, tx.grad), (mw.grad.data, tw.grad),
-                 (mb.grad.data, tb.grad), (mrm.data, trm), (mrv.data, trv)):
+    for m, t in ((my._array, ty), (mx.grad._array, tx.grad), (mw.grad._array, tw.grad),
+                 (mb.grad._array, tb.grad), (mrm._array, trm), (mrv._array, trv)):
         np.testing.assert_allclose(m, t.detach().numpy(), atol=1e-10)
 
 
@@ -314,6 +314,6 @@ def test_layer_and_group_norm_match_pytorch():
         my, ty = mine(mx, mw, mb), theirs(tx, tw, tb)
         my.backward(minidl.tensor(g))
         ty.backward(torch.tensor(g))
-        for m, t in ((my.data, ty), (mx.grad.data, tx.grad), (mw.grad.data, tw.grad),
-                     (mb.grad.data, tb.grad)):
+        for m, t in ((my._array, ty), (mx.grad._array, tx.grad), (mw.grad._array, tw.grad),
+                     (mb.grad._array, tb.grad)):
             np.testing.assert_allclose(m, t.detach().numpy(), atol=1e-10)

@@ -67,7 +67,7 @@ def test_pad_forward_matches_numpy_and_gradcheck(mode, data, seed):
     shape, amounts = data.draw(pad_cases(mode))
     xa = values(seed, shape)
     y = F.pad(t64(xa), amounts, mode=mode, value=0.5)
-    np.testing.assert_array_equal(y.data, pad_np(xa, amounts, mode, 0.5))
+    np.testing.assert_array_equal(y._array, pad_np(xa, amounts, mode, 0.5))
     gradcheck(lambda x: F.pad(x, amounts, mode=mode, value=0.5), [t64(xa)])
 
 
@@ -121,7 +121,7 @@ def test_interpolate_matches_loop_reference_and_gradcheck(case, seed):
     y = F.interpolate(t64(xa), mode=mode, align_corners=align, **kwargs)
     ref_mode = mode if mode.startswith("nearest") else "linear"
     want = interpolate_reference(xa, size, ref_mode, bool(align), scale_factor=factors)
-    np.testing.assert_allclose(y.data, want, atol=1e-12)
+    np.testing.assert_allclose(y._array, want, atol=1e-12)
     gradcheck(lambda x: F.interpolate(x, mode=mode, align_corners=align, **kwargs), [t64(xa)])
 
 
@@ -167,7 +167,7 @@ def test_affine_grid_matches_formula_and_gradcheck(n, h, w, align, seed):
         for i in range(h):
             for j in range(w):
                 want[b, i, j] = theta[b] @ np.array([xs[j], ys[i], 1.0])
-    np.testing.assert_allclose(grid.data, want, atol=1e-12)
+    np.testing.assert_allclose(grid._array, want, atol=1e-12)
     gradcheck(lambda t: F.affine_grid(t, (n, 3, h, w), align_corners=align), [t64(theta)])
 
 
@@ -176,7 +176,7 @@ def test_affine_grid_identity_samples_the_input_back():
     identity = minidl.tensor(np.tile(np.eye(2, 3), (2, 1, 1)))
     for align in (False, True):
         grid = F.affine_grid(identity, x.shape, align_corners=align)
-        np.testing.assert_allclose(F.grid_sample(x, grid, align_corners=align).data, x.data,
+        np.testing.assert_allclose(F.grid_sample(x, grid, align_corners=align)._array, x._array,
                                    atol=1e-12)
 
 
@@ -194,7 +194,7 @@ def test_grid_sample_matches_loop_reference_and_input_gradcheck(mode, padding_mo
     shape, grid, align = case
     xa = values(seed, shape)
     y = F.grid_sample(t64(xa), t64(grid, False), mode, padding_mode, align)
-    np.testing.assert_allclose(y.data, grid_sample_reference(xa, grid, mode, padding_mode, align),
+    np.testing.assert_allclose(y._array, grid_sample_reference(xa, grid, mode, padding_mode, align),
                                atol=1e-12)
     gradcheck(lambda x: F.grid_sample(x, t64(grid, False), mode, padding_mode, align), [t64(xa)])
 
@@ -212,7 +212,7 @@ def test_grid_sample_nearest_has_zero_grid_gradient():
     x = minidl.randn(1, 2, 3, 3, dtype=minidl.float64)
     grid = minidl.tensor(np.full((1, 2, 2, 2), 0.3), requires_grad=True)
     F.grid_sample(x, grid, mode="nearest").sum().backward()
-    assert np.all(grid.grad.data == 0)
+    assert np.all(grid.grad._array == 0)
 
 
 def test_grid_sample_input_gradient_accumulates_repeated_targets():
@@ -235,7 +235,7 @@ def test_grid_sample_input_gradient_accumulates_repeated_targets():
         for n in range(2):
             for c in range(3):
                 np.add.at(want[n, c], (yy[n][ok[n]], xx[n][ok[n]]), (g[n, c] * wgt[n])[ok[n]])
-    np.testing.assert_allclose(x.grad.data, want, atol=1e-12)
+    np.testing.assert_allclose(x.grad._array, want, atol=1e-12)
 
 
 def test_grid_sample_errors():
@@ -253,7 +253,7 @@ def test_one_hot():
     labels = minidl.tensor([[0, 3], [1, 1]])
     out = F.one_hot(labels, 4)
     assert out.dtype == np.int64 and out.shape == (2, 2, 4)
-    np.testing.assert_array_equal(out.data, np.eye(4, dtype=np.int64)[labels.data])
+    np.testing.assert_array_equal(out._array, np.eye(4, dtype=np.int64)[labels._array])
     assert F.one_hot(minidl.tensor([2, 0])).shape == (2, 3)  # num_classes = max + 1
     with pytest.raises(ValueError, match=r"class values must be in \[0, 2\)"):
         F.one_hot(minidl.tensor([0, 2]), 2)
@@ -273,8 +273,8 @@ def test_pixel_shuffle_matches_loops_and_gradcheck(n, c, h, w, r, seed):
             for i in range(h * r):
                 for j in range(w * r):
                     want[b, ch, i, j] = xa[b, ch * r * r + (i % r) * r + (j % r), i // r, j // r]
-    np.testing.assert_array_equal(y.data, want)
-    np.testing.assert_array_equal(F.pixel_unshuffle(y, r).data, xa)
+    np.testing.assert_array_equal(y._array, want)
+    np.testing.assert_array_equal(F.pixel_unshuffle(y, r)._array, xa)
     gradcheck(lambda x: F.pixel_shuffle(x, r), [t64(xa)])
     gradcheck(lambda x: F.pixel_unshuffle(x, r), [t64(want)])
 
@@ -311,8 +311,8 @@ def test_interpolate_matches_pytorch(shape, kwargs):
     g = rng.standard_normal(ty.shape)
     my.backward(minidl.tensor(g))
     ty.backward(torch.tensor(g))
-    np.testing.assert_allclose(my.data, ty.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(mx.grad.data, tx.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(my._array, ty.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(mx.grad._array, tx.grad.numpy(), atol=1e-12)
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])
@@ -330,9 +330,9 @@ def test_affine_grid_and_grid_sample_match_pytorch(mode, padding_mode, align):
     g = rng.standard_normal(ty.shape)
     my.backward(minidl.tensor(g))
     ty.backward(torch.tensor(g))
-    np.testing.assert_allclose(my.data, ty.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(mx.grad.data, tx.grad.numpy(), atol=1e-12)
-    np.testing.assert_allclose(mt.grad.data, tt.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(my._array, ty.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(mx.grad._array, tx.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(mt.grad._array, tt.grad.numpy(), atol=1e-10)
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
@@ -345,5 +345,5 @@ def test_pad_matches_pytorch(mode):
     g = rng.standard_normal(ty.shape)
     my.backward(minidl.tensor(g))
     ty.backward(torch.tensor(g))
-    np.testing.assert_array_equal(my.data, ty.detach().numpy())
-    np.testing.assert_allclose(mx.grad.data, tx.grad.numpy(), atol=1e-12)
+    np.testing.assert_array_equal(my._array, ty.detach().numpy())
+    np.testing.assert_allclose(mx.grad._array, tx.grad.numpy(), atol=1e-12)

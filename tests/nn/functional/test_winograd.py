@@ -250,7 +250,7 @@ def test_auto_on_a_device_gives_winograd_the_large_maps_only(strict):
     """On a GPU (here its stand-in) "auto" runs Winograd on maps of 16x16 and more, forward
     and weight gradient, and im2col + one product on smaller maps and few channels."""
     x_cpu = np.zeros((1, 16, 8, 8), np.float32)
-    x_dev = minidl.tensor(x_cpu, device=strict).data
+    x_dev = minidl.tensor(x_cpu, device=strict)._array
     assert conv_module._winograd_tile(_geom(), 16, 16, like=x_cpu) == 4
     assert conv_module._winograd_tile(_geom(), 16, 16, like=x_dev) is None
     for weight_grad in (False, True):
@@ -263,7 +263,7 @@ def test_auto_on_a_device_gives_winograd_the_large_maps_only(strict):
 
 
 def test_transform_matrices_are_copied_to_a_device_once(strict):
-    x = minidl.tensor(np.zeros((1, 2, 6, 6), np.float32), device=strict).data
+    x = minidl.tensor(np.zeros((1, 2, 6, 6), np.float32), device=strict)._array
     first = winograd._transforms(x, 4, np.float32)
     assert all(a is b for a, b in zip(first, winograd._transforms(x, 4, np.float32)))
     host = winograd._transforms(np.zeros(1, np.float32), 4, np.float32)

@@ -34,13 +34,21 @@ CASES = [
      "Hardtanh(min_val=-2.0, max_val=3.0)"),
     (nn.Softmax(dim=0), lambda x: F.softmax(x, 0), "Softmax(dim=0)"),
     (nn.LogSoftmax(dim=-1), lambda x: F.log_softmax(x, -1), "LogSoftmax(dim=-1)"),
+    (nn.Hardsigmoid(inplace=True), F.hardsigmoid, "Hardsigmoid()"),
+    (nn.Hardswish(), F.hardswish, "Hardswish()"),
+    (nn.SELU(inplace=True), F.selu, "SELU(inplace=True)"),
+    (nn.CELU(0.5), lambda x: F.celu(x, 0.5), "CELU(alpha=0.5)"),
+    (nn.Mish(), F.mish, "Mish()"),
+    (nn.Softsign(), F.softsign, "Softsign()"),
+    (nn.LogSigmoid(), F.logsigmoid, "LogSigmoid()"),
+    (nn.Softmin(dim=0), lambda x: F.softmin(x, 0), "Softmin(dim=0)"),
 ]
 
 
 @pytest.mark.parametrize("layer, fn, text", CASES, ids=[c[2] for c in CASES])
 def test_module_matches_functional_and_repr(layer, fn, text):
     x = minidl.randn(3, 4) * 4
-    np.testing.assert_array_equal(layer(x).data, fn(x).data)
+    np.testing.assert_array_equal(layer(x.clone())._array, fn(x.clone())._array)
     assert repr(layer) == text
     assert list(layer.parameters()) == []
 
@@ -58,3 +66,5 @@ def test_argument_validation():
         nn.Softplus(beta=-1.0)
     with pytest.raises(ValueError, match="Hardtanh: min_val"):
         nn.Hardtanh(2.0, 1.0)
+    with pytest.raises(ValueError, match="CELU: alpha must not be 0"):
+        nn.CELU(0.0)

@@ -27,7 +27,7 @@ def test_sequential_forward_is_composition():
     a, b = nn.Linear(3, 4), nn.Linear(4, 2)
     seq = nn.Sequential(a, nn.ReLU(), b)
     x = minidl.randn(5, 3)
-    np.testing.assert_allclose(seq(x).data, b(a(x).relu()).data)
+    np.testing.assert_allclose(seq(x)._array, b(a(x).relu())._array)
     assert nn.Sequential()(x) is x
 
 
@@ -157,7 +157,7 @@ def test_flatten_matches_numpy(shape, data):
     y = nn.Flatten(start, end)(minidl.tensor(x))
     s, e = start % len(shape), end
     expected = x.reshape(shape[:s] + (-1,) + shape[e + 1:])
-    np.testing.assert_array_equal(y.data, expected)
+    np.testing.assert_array_equal(y._array, expected)
 
 
 def test_flatten_default_and_repr_and_gradient():
@@ -173,6 +173,6 @@ def test_unflatten_inverts_flatten():
     x = minidl.randn(2, 12)
     u = nn.Unflatten(1, (3, 4))
     assert u(x).shape == (2, 3, 4)
-    np.testing.assert_array_equal(nn.Flatten()(u(x)).data, x.data)
+    np.testing.assert_array_equal(nn.Flatten()(u(x))._array, x._array)
     assert repr(u) == "Unflatten(dim=1, unflattened_size=(3, 4))"
     assert nn.Unflatten(-1, [2, -1])(x).shape == (2, 2, 6)

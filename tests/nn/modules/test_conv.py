@@ -1,4 +1,4 @@
-"""Conv2d and ConvTranspose2d layers: parameters, init, printout, padding modes, errors."""
+"""Conv1d/2d/3d and ConvTranspose1d/2d/3d layers: parameters, init, printout, padding modes, errors."""
 import doctest
 import math
 
@@ -9,6 +9,7 @@ import minidl
 import minidl.nn as nn
 from minidl.autograd import gradcheck
 from minidl.nn.functional.conv import conv2d_reference, conv_transpose2d_reference
+from minidl.nn.functional.conv_nd import conv_nd_reference, conv_transpose_nd_reference
 from minidl.nn.modules import conv as conv_module
 
 
@@ -133,10 +134,81 @@ def test_pytorch_parity_of_layer_init_shapes_and_output():
     t = torch.nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2, bias=True).double()
     m = nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2, dtype=minidl.float64)
     assert repr(m) == repr(t)
-    m.weight.data[...] = t.weight.detach().numpy()
-    m.bias.data[...] = t.bias.detach().numpy()
+    m.weight._array[...] = t.weight.detach().numpy()
+    m.bias._array[...] = t.bias.detach().numpy()
     x = np.random.default_rng(0).standard_normal((2, 4, 9, 9))
     np.testing.assert_allclose(m(minidl.tensor(x)).detach().numpy(),
                                t(torch.tensor(x)).detach().numpy(), atol=1e-12)
     assert repr(nn.ConvTranspose2d(4, 6, 3, 2, 1, 1, 2)) == repr(
         torch.nn.ConvTranspose2d(4, 6, 3, 2, 1, 1, 2))
+
+
+# ------------------------------------------------------------ 1-D and 3-D layers
+@pytest.mark.parametrize("s", [1, 3])
+def test_conv_nd_layers_init_forward_and_printout(s):
+    cls = {1: nn.Conv1d, 3: nn.Conv3d}[s]
+    conv = cls(4, 6, 3, stride=2, padding=1, groups=2, dtype=minidl.float64)
+    assert conv.weight.shape == (6, 2) + (3,) * s and conv.bias.shape == (6,)
+    bound = 1 / math.sqrt(2 * 3 ** s)           # fan_in = C/groups * prod(kernel)
+    assert np.abs(conv.weight.numpy()).max() <= bound
+    assert np.abs(conv.bias.numpy()).max() <= bound
+    x = minidl.randn(2, 4, *(5,) * s, dtype=minidl.float64)
+    ref = conv_nd_reference(x.numpy(), conv.weight.detach().numpy(), conv.bias.detach().numpy(),
+                            2, 1, groups=2)
+    np.testing.assert_allclose(conv(x).detach().numpy(), ref, atol=1e-12)
+    assert conv(x[0]).shape == ref.shape[1:]
+    three = ", ".join(["3"] * s) + ("," if s == 1 else "")
+    two, one = three.replace("3", "2"), three.replace("3", "1")
+    assert repr(conv) == (f"{cls.__name__}(4, 6, kernel_size=({three}), stride=({two}), "
+                          f"padding=({one}), groups=2)")
+    spatial = {1: "L", 3: "D, H, W"}[s]
+    with pytest.raises(ValueError, match=rf"expected input of shape \(N, 4, {spatial}\)"):
+        conv(minidl.randn(2, 3, *(5,) * s, dtype=minidl.float64))
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
+        cls(4, 4, 3, stride=2, padding="same")
+    with pytest.raises(TypeError, match=f"kernel_size must be an int or a tuple of {s} ints"):
+        cls(4, 4, (3, 3))
+
+
+@pytest.mark.parametrize("s", [1, 3])
+@pytest.mark.parametrize("mode,np_mode", [("reflect", "reflect"), ("replicate", "edge"),
+                                          ("circular", "wrap")])
+def test_conv_nd_padding_modes(s, mode, np_mode):
+    cls = {1: nn.Conv1d, 3: nn.Conv3d}[s]
+    conv = cls(2, 3, 2, padding="same", padding_mode=mode, dtype=minidl.float64)
+    x = minidl.randn(1, 2, *(4,) * s, dtype=minidl.float64)
+    xpad = np.pad(x.numpy(), ((0, 0), (0, 0)) + ((0, 1),) * s, mode=np_mode)  # same, kernel 2
+    ref = conv_nd_reference(xpad, conv.weight.detach().numpy(), conv.bias.detach().numpy())
+    np.testing.assert_allclose(conv(x).detach().numpy(), ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("s", [1, 3])
+def test_conv_transpose_nd_layers(s):
+    cls = {1: nn.ConvTranspose1d, 3: nn.ConvTranspose3d}[s]
+    up = cls(4, 6, 3, stride=2, padding=1, groups=2, dtype=minidl.float64)
+    assert up.weight.shape == (4, 3) + (3,) * s
+    x = minidl.randn(1, 4, *(3,) * s, dtype=minidl.float64)
+    y = up(x, output_size=(6,) * s)
+    ref = conv_transpose_nd_reference(x.numpy(), up.weight.detach().numpy(),
+                                      up.bias.detach().numpy(), 2, 1, 1, 2)
+    np.testing.assert_allclose(y.detach().numpy(), ref, atol=1e-12)
+    assert up(x).shape == (1, 6) + (5,) * s
+    with pytest.raises(ValueError, match="requested an output size"):
+        up(x, output_size=(8,) * s)
+    with pytest.raises(ValueError, match="only padding_mode='zeros'"):
+        cls(2, 2, 3, padding_mode="reflect")
+
+
+@pytest.mark.parametrize("s", [1, 3])
+def test_pytorch_parity_of_nd_layers(s):
+    torch = pytest.importorskip("torch")
+    for name, kwargs in (("Conv", dict(stride=2, padding=1, groups=2)),
+                         ("ConvTranspose", dict(stride=2, padding=1, output_padding=1))):
+        t = getattr(torch.nn, f"{name}{s}d")(4, 6, 3, **kwargs).double()
+        m = getattr(nn, f"{name}{s}d")(4, 6, 3, **kwargs, dtype=minidl.float64)
+        assert repr(m) == repr(t)
+        m.load_state_dict({k: minidl.tensor(v.detach().numpy()) for k, v in
+                           t.state_dict().items()})
+        x = np.random.default_rng(0).standard_normal((2, 4) + (5,) * s)
+        np.testing.assert_allclose(m(minidl.tensor(x)).detach().numpy(),
+                                   t(torch.tensor(x)).detach().numpy(), atol=1e-12)

@@ -19,7 +19,7 @@ def test_active_in_train_identity_in_eval(cls, shape):
     layer = cls(0.5)
     x = minidl.ones(*shape)
     y = layer(x)
-    assert (y.data == 0).any() and (y.data == 2).any()
+    assert (y._array == 0).any() and (y._array == 2).any()
     layer.eval()
     assert layer(x) is x
     model = nn.Sequential(nn.Identity(), cls(0.9))
@@ -43,4 +43,4 @@ def test_same_seed_same_mask_through_module():
     a = layer(minidl.ones(30))
     minidl.manual_seed(11)
     b = layer(minidl.ones(30))
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a._array, b._array)

@@ -21,7 +21,7 @@ def test_parameters_shapes_and_forward():
         ("weight", (3, 4)), ("bias", (3,))]
     assert layer.weight.dtype == np.float32
     x = minidl.randn(2, 5, 4)
-    np.testing.assert_allclose(layer(x).data, x.data @ layer.weight.data.T + layer.bias.data,
+    np.testing.assert_allclose(layer(x)._array, x._array @ layer.weight._array.T + layer.bias._array,
                                rtol=1e-5, atol=1e-6)
     no_bias = nn.Linear(4, 3, bias=False)
     assert no_bias.bias is None and len(list(no_bias.parameters())) == 1
@@ -32,7 +32,7 @@ def test_default_init_bounds_and_spread():
     fan_in = 64
     layer = nn.Linear(fan_in, 500)
     bound = 1 / math.sqrt(fan_in)
-    w, b = layer.weight.data, layer.bias.data
+    w, b = layer.weight._array, layer.bias._array
     assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
     # U(-k, k) has std k / sqrt(3)
     assert abs(w.std() - bound / math.sqrt(3)) < 0.05 * bound
@@ -44,10 +44,10 @@ def test_init_is_reproducible_under_manual_seed():
     a = nn.Linear(5, 5)
     minidl.manual_seed(3)
     b = nn.Linear(5, 5)
-    np.testing.assert_array_equal(a.weight.data, b.weight.data)
-    np.testing.assert_array_equal(a.bias.data, b.bias.data)
+    np.testing.assert_array_equal(a.weight._array, b.weight._array)
+    np.testing.assert_array_equal(a.bias._array, b.bias._array)
     c = nn.Linear(5, 5)
-    assert not np.array_equal(a.weight.data, c.weight.data)
+    assert not np.array_equal(a.weight._array, c.weight._array)
 
 
 def test_wrong_input_names_the_layer():
@@ -69,7 +69,7 @@ def test_repr_and_training_step():
 
 def test_torch_init_statistics_agree():
     torch = pytest.importorskip("torch")
-    mine = nn.Linear(100, 400).weight.data
+    mine = nn.Linear(100, 400).weight._array
     theirs = torch.nn.Linear(100, 400).weight.detach().numpy()
     assert abs(mine.std() - theirs.std()) < 0.05 * theirs.std()
     assert abs(np.abs(mine).max() - np.abs(theirs).max()) < 1e-3

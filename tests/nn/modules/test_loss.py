@@ -45,7 +45,7 @@ def test_modules_equal_functions():
         (nn.CosineSimilarity(dim=0)(logits, targets), F.cosine_similarity(logits, targets, 0)),
     ]
     for mine, ref in pairs:
-        np.testing.assert_array_equal(mine.data, ref.data)
+        np.testing.assert_array_equal(mine._array, ref._array)
 
 
 def test_weight_is_a_buffer_that_moves_with_the_module():
@@ -78,7 +78,7 @@ def test_reprs():
 def test_training_step_reduces_loss():
     minidl.manual_seed(0)
     x = minidl.randn(32, 3)
-    y = minidl.tensor((x.data[:, 0] > 0).astype(np.int64))
+    y = minidl.tensor((x._array[:, 0] > 0).astype(np.int64))
     model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))
     criterion = nn.CrossEntropyLoss()
     first = None

@@ -56,15 +56,15 @@ def test_parameter_shares_data_and_is_a_new_leaf():
     x = minidl.randn(3, requires_grad=True)
     y = x * 2
     p = Parameter(y)
-    assert p.grad_fn is None and p.data is y.data
+    assert p.grad_fn is None and p._array is y._array
 
 
 def test_parameter_deepcopy_is_independent():
     p = Parameter(minidl.ones(2))
     q = copy.deepcopy(p)
     assert isinstance(q, Parameter) and q.requires_grad
-    q.data[0] = 5
-    assert p.data[0] == 1
+    q._array[0] = 5
+    assert p._array[0] == 1
 
 
 # ------------------------------------------------------------- registration
@@ -264,13 +264,13 @@ def test_to_moves_data_between_devices(strict):
     net(minidl.randn(2, 3)).sum().backward()
     params = list(net.parameters())
     net.to(strict)
-    assert all(isinstance(p.data, StrictArray) for p in params)
-    assert all(isinstance(p.grad.data, StrictArray) for p in params)
-    assert all(isinstance(b.data, StrictArray) for b in net.buffers())
+    assert all(isinstance(p._array, StrictArray) for p in params)
+    assert all(isinstance(p.grad._array, StrictArray) for p in params)
+    assert all(isinstance(b._array, StrictArray) for b in net.buffers())
     assert all(a is b for a, b in zip(params, net.parameters()))
     net(minidl.randn(2, 3, device=strict)).sum().backward()  # and it runs there
     net.cpu()
-    assert all(type(p.data) is np.ndarray for p in net.parameters())
+    assert all(type(p._array) is np.ndarray for p in net.parameters())
 
 
 # --------------------------------------------------------------- state_dict
@@ -282,7 +282,7 @@ def test_state_dict_keys_values_and_detach():
         "blocks.0.conv_like.weight", "blocks.0.conv_like.bias", "blocks.0.head.weight",
     ]  # "scratch" is not persistent
     assert all(not v.requires_grad and not isinstance(v, Parameter) for v in sd.values())
-    assert sd["stem.weight"].data is net.stem.weight.data  # shares memory
+    assert sd["stem.weight"]._array is net.stem.weight._array  # shares memory
     kept = net.state_dict(keep_vars=True)
     assert kept["stem.weight"] is net.stem.weight
     assert list(net.state_dict(prefix="m."))[:2] == ["m.steps", "m.stem.weight"]
@@ -290,16 +290,16 @@ def test_state_dict_keys_values_and_detach():
 
 def test_state_dict_round_trip_in_place():
     a, b = Net(), Net()
-    a.blocks[0].running.data[:] = 7
+    a.blocks[0].running._array[:] = 7
     params_b = list(b.parameters())
     result = b.load_state_dict(a.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
     for (name, pa), (_, pb) in zip(a.state_dict().items(), b.state_dict().items()):
-        np.testing.assert_array_equal(pa.data, pb.data, err_msg=name)
-        assert pa.data is not pb.data
+        np.testing.assert_array_equal(pa._array, pb._array, err_msg=name)
+        assert pa._array is not pb._array
     assert all(x is y for x, y in zip(params_b, b.parameters()))
     x = minidl.randn(4, 3)
-    np.testing.assert_array_equal(a(x).data, b(x).data)
+    np.testing.assert_array_equal(a(x)._array, b(x)._array)
 
 
 def test_load_state_dict_converts_dtype_and_accepts_arrays():
@@ -311,7 +311,7 @@ def test_load_state_dict_converts_dtype_and_accepts_arrays():
 
 def test_strict_load_lists_missing_unexpected_and_shape_mismatch_at_once():
     net = Net()
-    before = net.stem.weight.data.copy()
+    before = net.stem.weight._array.copy()
     sd = net.state_dict()
     del sd["blocks.0.scale"]
     sd["blocks.0.extra"] = minidl.zeros(1)
@@ -325,7 +325,7 @@ def test_strict_load_lists_missing_unexpected_and_shape_mismatch_at_once():
     assert 'Unexpected key(s) in state_dict: "blocks.0.extra"' in msg
     assert "size mismatch for stem.bias: copying a param with shape (5,)" in msg
     assert "the shape in current model is (3,)" in msg
-    np.testing.assert_array_equal(net.stem.weight.data, before)  # nothing written
+    np.testing.assert_array_equal(net.stem.weight._array, before)  # nothing written
 
 
 def test_non_strict_load_returns_keys():
@@ -353,7 +353,7 @@ def test_pickle_round_trip_keeps_parameters():
     clone = pickle.loads(pickle.dumps(net))
     assert [n for n, _ in clone.named_parameters()] == [n for n, _ in net.named_parameters()]
     assert all(isinstance(x, Parameter) for x in clone.parameters())
-    np.testing.assert_array_equal(clone.stem.weight.data, net.stem.weight.data)
+    np.testing.assert_array_equal(clone.stem.weight._array, net.stem.weight._array)
 
 
 def test_deepcopy_module():
@@ -361,7 +361,7 @@ def test_deepcopy_module():
     clone = copy.deepcopy(net)
     assert clone.stem.weight is not net.stem.weight
     assert isinstance(clone.stem.weight, Parameter)
-    np.testing.assert_array_equal(clone.stem.weight.data, net.stem.weight.data)
+    np.testing.assert_array_equal(clone.stem.weight._array, net.stem.weight._array)
     with minidl.no_grad():
         clone.stem.weight.fill_(0)
     assert float(net.stem.weight.abs().sum()) > 0
@@ -388,13 +388,13 @@ def test_hooks_order_replacement_and_removal():
     h1 = layer.register_forward_pre_hook(pre)
     h2 = layer.register_forward_hook(post)
     out = layer(minidl.randn(3, 2))
-    np.testing.assert_allclose(out.data, np.broadcast_to(layer.bias.data + 1, (3, 2)), rtol=1e-6)
+    np.testing.assert_allclose(out._array, np.broadcast_to(layer.bias._array + 1, (3, 2)), rtol=1e-6)
     assert calls == [("pre", (3, 2)), ("post", (3, 2))]
     h1.remove()
     h2.remove()
     h2.remove()  # harmless
     x = minidl.randn(1, 2)
-    np.testing.assert_allclose(layer(x).data, (x @ layer.weight.T + layer.bias).data)
+    np.testing.assert_allclose(layer(x)._array, (x @ layer.weight.T + layer.bias)._array)
     assert calls == [("pre", (3, 2)), ("post", (3, 2))]
 
 

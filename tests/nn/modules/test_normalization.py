@@ -53,13 +53,13 @@ def test_running_statistics_over_several_steps_match_numpy(layer, shape, momentu
     for step in range(4):
         x = rng.standard_normal(shape) * (1 + step) + step
         y = bn(minidl.tensor(x))
-        np.testing.assert_allclose(y.data, ref.train_step(x), atol=1e-10)
-        np.testing.assert_allclose(bn.running_mean.data, ref.mean, rtol=1e-12)
-        np.testing.assert_allclose(bn.running_var.data, ref.var, rtol=1e-12)
+        np.testing.assert_allclose(y._array, ref.train_step(x), atol=1e-10)
+        np.testing.assert_allclose(bn.running_mean._array, ref.mean, rtol=1e-12)
+        np.testing.assert_allclose(bn.running_var._array, ref.var, rtol=1e-12)
         assert int(bn.num_batches_tracked) == step + 1
     bn.eval()
     x = rng.standard_normal(shape)
-    np.testing.assert_allclose(bn(minidl.tensor(x)).data, ref.normalise(x), atol=1e-10)
+    np.testing.assert_allclose(bn(minidl.tensor(x))._array, ref.normalise(x), atol=1e-10)
     assert int(bn.num_batches_tracked) == 4  # eval does not count or update
 
 
@@ -73,7 +73,7 @@ def test_eval_differs_from_train_and_leaves_buffers_alone():
     np.testing.assert_array_equal(bn.running_mean.numpy(), before[0])
     np.testing.assert_array_equal(bn.running_var.numpy(), before[1])
     y_train = bn.train()(x)
-    assert not np.allclose(y_eval.data, y_train.data)
+    assert not np.allclose(y_eval._array, y_train._array)
 
 
 def test_track_running_stats_false_uses_batch_statistics_in_eval():
@@ -82,7 +82,7 @@ def test_track_running_stats_false_uses_batch_statistics_in_eval():
     assert [name for name, _ in bn.named_buffers()] == []
     x = minidl.randn(5, 3) * 2 + 4
     bn.eval()
-    y = bn(x).data
+    y = bn(x)._array
     np.testing.assert_allclose(y.mean(axis=0), 0, atol=1e-5)
     np.testing.assert_allclose(y.var(axis=0), 1, atol=1e-3)
 
@@ -163,7 +163,7 @@ def test_layer_norm_module():
     assert [n for n, _ in ln.named_parameters()] == ["weight", "bias"]
     assert ln.weight.shape == (3, 4)
     x = minidl.randn(2, 3, 4) * 5 + 2
-    y = ln(x).data
+    y = ln(x)._array
     np.testing.assert_allclose(y.mean(axis=(1, 2)), 0, atol=1e-5)
     np.testing.assert_allclose(y.var(axis=(1, 2)), 1, atol=1e-3)
     assert nn.LayerNorm(4, bias=False).bias is None
@@ -173,7 +173,7 @@ def test_layer_norm_module():
 
 def test_group_norm_module_works_with_a_batch_of_one():
     gn = nn.GroupNorm(3, 6)
-    y = gn(minidl.randn(1, 6, 4, 4) * 3).data.reshape(1, 3, -1)
+    y = gn(minidl.randn(1, 6, 4, 4) * 3)._array.reshape(1, 3, -1)
     np.testing.assert_allclose(y.mean(axis=2), 0, atol=1e-5)
     assert repr(gn) == "GroupNorm(3, 6, eps=1e-05, affine=True)"
 
@@ -184,9 +184,9 @@ def test_instance_norm_module_running_stats_only_when_asked():
     tracked = nn.InstanceNorm2d(2, affine=True, track_running_stats=True)
     x = minidl.randn(3, 2, 4, 4) + 5
     tracked(x)
-    assert float(tracked.running_mean.data.mean()) > 0.3
+    assert float(tracked.running_mean._array.mean()) > 0.3
     tracked.eval()
-    y = tracked(x).data  # normalised with the running statistics, not per instance
+    y = tracked(x)._array  # normalised with the running statistics, not per instance
     assert abs(float(y.mean())) > 1.0
 
 
@@ -202,13 +202,13 @@ def test_batch_norm_modules_match_pytorch_over_training_steps():
             mx, tx = minidl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
             mine(mx).backward(minidl.tensor(g))
             theirs(tx).backward(torch.tensor(g))
-            np.testing.assert_allclose(mx.grad.data, tx.grad.numpy(), atol=1e-10)
-        np.testing.assert_allclose(mine.weight.grad.data, theirs.weight.grad.numpy(), atol=1e-10)
+            np.testing.assert_allclose(mx.grad._array, tx.grad.numpy(), atol=1e-10)
+        np.testing.assert_allclose(mine.weight.grad._array, theirs.weight.grad.numpy(), atol=1e-10)
         for name in ("running_mean", "running_var", "num_batches_tracked"):
-            np.testing.assert_allclose(getattr(mine, name).data,
+            np.testing.assert_allclose(getattr(mine, name)._array,
                                        getattr(theirs, name).detach().numpy(), rtol=1e-12)
         mine.eval()
         theirs.eval()
         x = rng.standard_normal((2, 3, 3, 3))
-        np.testing.assert_allclose(mine(minidl.tensor(x)).data,
+        np.testing.assert_allclose(mine(minidl.tensor(x))._array,
                                    theirs(torch.tensor(x)).detach().numpy(), atol=1e-10)

@@ -22,17 +22,17 @@ def test_docstring_examples():
        st.integers(1, 4), st.integers(1, 4))
 def test_upsample_is_interpolate(mode, factor, h, w):
     x = minidl.randn(2, 3, h, w)
-    np.testing.assert_array_equal(nn.Upsample(scale_factor=factor, mode=mode)(x).data,
-                                  F.interpolate(x, scale_factor=factor, mode=mode).data)
-    np.testing.assert_array_equal(nn.Upsample(size=(5, 2), mode=mode)(x).data,
-                                  F.interpolate(x, size=(5, 2), mode=mode).data)
+    np.testing.assert_array_equal(nn.Upsample(scale_factor=factor, mode=mode)(x)._array,
+                                  F.interpolate(x, scale_factor=factor, mode=mode)._array)
+    np.testing.assert_array_equal(nn.Upsample(size=(5, 2), mode=mode)(x)._array,
+                                  F.interpolate(x, size=(5, 2), mode=mode)._array)
 
 
 def test_fixed_upsampling_layers():
     x = minidl.tensor([[[[0.0, 3.0], [6.0, 9.0]]]])
     corners = nn.UpsamplingBilinear2d(scale_factor=2)(x)
-    np.testing.assert_allclose(corners.data[0, 0, 0], [0.0, 1.0, 2.0, 3.0], atol=1e-6)
-    np.testing.assert_allclose(corners.data[0, 0, :, 0], [0.0, 2.0, 4.0, 6.0], atol=1e-6)
+    np.testing.assert_allclose(corners._array[0, 0, 0], [0.0, 1.0, 2.0, 3.0], atol=1e-6)
+    np.testing.assert_allclose(corners._array[0, 0, :, 0], [0.0, 2.0, 4.0, 6.0], atol=1e-6)
     assert nn.UpsamplingNearest2d(size=4)(x).tolist()[0][0][0] == [0.0, 0.0, 3.0, 3.0]
     assert repr(nn.Upsample(scale_factor=2, mode="nearest")) == \
         "Upsample(scale_factor=2.0, mode='nearest')"
@@ -42,7 +42,7 @@ def test_pixel_shuffle_layers_round_trip_and_gradcheck():
     x = minidl.randn(2, 8, 3, 2, dtype=minidl.float64, requires_grad=True)
     shuffled = nn.PixelShuffle(2)(x)
     assert shuffled.shape == (2, 2, 6, 4)
-    np.testing.assert_array_equal(nn.PixelUnshuffle(2)(shuffled).data, x.data)
+    np.testing.assert_array_equal(nn.PixelUnshuffle(2)(shuffled)._array, x._array)
     gradcheck(nn.PixelShuffle(2), [x])
     assert repr(nn.PixelShuffle(2)) == "PixelShuffle(upscale_factor=2)"
 
@@ -68,7 +68,7 @@ def test_padding_layers_match_numpy(layer, numpy_mode, dims):
     kwargs = {}
     if numpy_mode == "constant":
         kwargs["constant_values"] = 1.5 if custom_value else 0.0
-    np.testing.assert_array_equal(pad(minidl.tensor(x)).data,
+    np.testing.assert_array_equal(pad(minidl.tensor(x))._array,
                                   np.pad(x, widths, mode=numpy_mode, **kwargs))
     assert layer(1).padding == (1,) * (2 * dims)  # an int pads every side by the same amount
 
