@@ -11,12 +11,13 @@ import zipfile
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 from minidl import backend, serialization
 from minidl.serialization import MANIFEST, CheckpointError
+from tests.strategies import examples
 from tests.strict_device import StrictArray
 
 
@@ -153,7 +154,7 @@ trees = st.recursive(
     max_leaves=8)
 
 
-@settings(max_examples=15)
+@examples(15)
 @given(tree=trees)
 def test_any_supported_tree_roundtrips(tmp_path_factory, tree):
     assert_same(tree, roundtrip(tree, tmp_path_factory.mktemp("h")))
