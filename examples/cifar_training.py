@@ -114,7 +114,8 @@ def build_parser(recipe: Recipe) -> argparse.ArgumentParser:
                    help="a 1-2 minute smoke run: few images, one epoch")
     g.add_argument("--device", default="cpu", help="cpu or cuda")
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--workers", type=int, default=1, help="data-loading threads")
+    g.add_argument("--workers", type=int, default=0,
+                   help="data-loading worker processes (0: a background thread prefetches)")
     add_run_arguments(g, default_out=f"runs/{recipe.name}")  # --out, --resume, --overwrite
     g.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bars (one summary line per epoch only)")
