@@ -184,3 +184,12 @@ def test_masked_fill():
                               minidl.tensor([True, False]), 0).dtype == np.float32
     with pytest.raises(TypeError, match="masked_fill: mask must be a bool tensor"):
         x.masked_fill(minidl.tensor([1, 0]), 0.0)
+
+
+@pytest.mark.parametrize("bad", [3, 7, -1])
+def test_gather_out_of_range_index_is_a_clear_error(bad):
+    x = minidl.zeros(2, 3)
+    with pytest.raises(minidl.errors.ArgumentError,
+                       match=rf"gather: index {bad} is out of bounds for dim 1 with size 3"):
+        minidl.gather(x, 1, minidl.tensor([[0, bad], [1, 2]]))
+    assert minidl.gather(x, 1, minidl.tensor(np.zeros((2, 0), np.int64))).shape == (2, 0)

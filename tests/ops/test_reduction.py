@@ -309,3 +309,38 @@ def test_any_all():
     assert x.any(dim=1).tolist() == [True, False]
     assert x.all(dim=0, keepdim=True).tolist() == [[False, False, False]]
     assert (x >= 0).all().item() is True
+
+
+# --------------------------------------------------------- NaN, infinities, empty
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("values,expected", [
+    ([NAN, 1.0, 2.0], NAN),          # a diverged model must show: not -inf
+    ([1.0, NAN], NAN),
+    ([INF, 1.0], INF),
+    ([INF, -INF], INF),
+    ([-INF, -INF], -INF),
+    ([], -INF),                      # an empty sum is 0, its log -inf (PyTorch's answer)
+])
+def test_logsumexp_nan_inf_and_empty(values, expected):
+    got = minidl.logsumexp(minidl.tensor(np.array(values, dtype=np.float64)), dim=0).item()
+    np.testing.assert_equal(got, expected)
+
+
+def test_logsumexp_nan_stays_in_its_row_and_empty_dims():
+    x = minidl.tensor([[NAN, 1.0], [1.0, 2.0]])
+    got = minidl.logsumexp(x, dim=1).numpy()
+    assert np.isnan(got[0]) and got[1] == pytest.approx(np.log(np.e + np.e ** 2))
+    assert minidl.logsumexp(minidl.zeros(3, 0), dim=1).tolist() == [-INF] * 3
+    assert minidl.logsumexp(minidl.zeros(0, 3), dim=1).shape == (0,)
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape,dim", [((0, 3), 1), ((0, 3), 0), ((3, 0), 1)])
+def test_softmax_of_empty_inputs(fn, shape, dim):
+    x = minidl.zeros(*shape, requires_grad=True)
+    y = getattr(minidl, fn)(x, dim=dim)
+    assert y.shape == shape
+    y.sum().backward()
+    assert x.grad.shape == shape

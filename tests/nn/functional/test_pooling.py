@@ -260,3 +260,22 @@ def test_channels_last_input_keeps_its_layout(pool, kw):
     np.testing.assert_array_equal(y, y_last)
     np.testing.assert_array_equal(gx, gx_last)
     assert y_last.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_adaptive_avg_pool_keeps_nan_and_inf_in_their_own_windows(bad):
+    x = np.arange(49.0).reshape(1, 1, 7, 7)
+    x[0, 0, 0, 0] = bad  # only window (0, 0) holds it: 7 -> 3 windows [0,3) [2,5) [4,7)
+    xt = minidl.tensor(x, requires_grad=True)
+    y = F.adaptive_avg_pool2d(xt, (3, 3))
+    expected = adaptive_avg_pool2d_reference(x, (3, 3))
+    np.testing.assert_array_equal(y.detach().numpy(), expected)
+    assert np.isfinite(y.detach().numpy()[0, 0].ravel()[1:]).all()
+    y.sum().backward(retain_graph=True)  # the gradient does not depend on the values
+    assert np.isfinite(xt.grad.numpy()).all()
+    g = np.zeros((1, 1, 3, 3))
+    g[0, 0, 2, 2] = bad  # an upstream NaN/Inf reaches only its window's inputs
+    xt.grad = None
+    y.backward(minidl.tensor(g))
+    touched = ~np.isfinite(xt.grad.numpy()[0, 0])
+    assert touched[4:, 4:].all() and not touched[:4].any() and not touched[:, :4].any()

@@ -347,3 +347,10 @@ def test_pad_matches_pytorch(mode):
     ty.backward(torch.tensor(g))
     np.testing.assert_array_equal(my._array, ty.detach().numpy())
     np.testing.assert_allclose(mx.grad._array, tx.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("factor", [0, 0.0, -2, float("nan"), float("inf"), (1, 0)])
+def test_interpolate_scale_factor_must_be_positive(factor):
+    with pytest.raises(minidl.errors.ArgumentError,
+                       match="interpolate: scale_factor must be positive and finite"):
+        F.interpolate(minidl.zeros(1, 1, 4, 4), scale_factor=factor)
