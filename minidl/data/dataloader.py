@@ -348,7 +348,7 @@ class _Shared:
         self.results = {}
         self.cond = threading.Condition()
         self.stop = threading.Event()
-        self.failed_init = None  # a worker_init_fn's WorkerError
+        self.failed_init = None  # a worker_init_fn's WorkerFailure
 
 
 def _worker_loop(shared: _Shared, dataset, collate_fn, worker_id: int, num_workers: int,
@@ -361,7 +361,7 @@ def _worker_loop(shared: _Shared, dataset, collate_fn, worker_id: int, num_worke
             worker_init_fn(worker_id)
         except BaseException as exc:  # stops the whole loader, not just this thread
             with shared.cond:
-                shared.failed_init = worker.WorkerError(exc, where, "worker_init_fn")
+                shared.failed_init = worker.WorkerFailure(exc, where, "worker_init_fn")
                 shared.cond.notify_all()
             return
     while True:
@@ -372,7 +372,7 @@ def _worker_loop(shared: _Shared, dataset, collate_fn, worker_id: int, num_worke
         try:
             result = _load_batch(dataset, indices, seeds, collate_fn)
         except BaseException as exc:  # carried to the calling thread and raised there
-            result = worker.WorkerError(exc, where, f"loading batch {seq}")
+            result = worker.WorkerFailure(exc, where, f"loading batch {seq}")
         with shared.cond:
             if shared.stop.is_set():
                 return
@@ -491,7 +491,7 @@ class _ThreadedLoaderIter(_LoaderIter):
             self.close()
             raise
         self._received += 1
-        if isinstance(result, worker.WorkerError):
+        if isinstance(result, worker.WorkerFailure):
             self.close()
             result.reraise()
         self._send()  # keep the window full
@@ -649,7 +649,7 @@ class _ProcessLoaderIter(_LoaderIter):
             self._close_pool()
             raise
         self._received += 1
-        if isinstance(payload, worker.WorkerError):
+        if isinstance(payload, worker.WorkerFailure):
             self._close_pool()
             payload.reraise()
         self._send()  # keep the window full

@@ -80,7 +80,7 @@ def _set_worker_info(info: WorkerInfo | None) -> None:
 
 
 # ------------------------------------------------------------------------ failures
-class WorkerError:
+class WorkerFailure:
     """An exception raised in a worker, carried to the main process and raised there.
 
     Args:
@@ -271,7 +271,7 @@ def process_worker_loop(load_batch, dataset, collate_fn, index_queue, result_que
         try:
             worker_init_fn(worker_id)
         except BaseException as exc:
-            result_queue.put((INIT_FAILED, worker_id, WorkerError(exc, where, "worker_init_fn")))
+            result_queue.put((INIT_FAILED, worker_id, WorkerFailure(exc, where, "worker_init_fn")))
             return
     while True:
         try:
@@ -284,7 +284,7 @@ def process_worker_loop(load_batch, dataset, collate_fn, index_queue, result_que
         try:
             payload = pack_batch(load_batch(dataset, indices, seeds, collate_fn))
         except BaseException as exc:
-            payload = WorkerError(exc, where, f"loading batch {seq}")
+            payload = WorkerFailure(exc, where, f"loading batch {seq}")
         try:
             result_queue.put((epoch, seq, payload))
         except (EOFError, OSError, ValueError):
