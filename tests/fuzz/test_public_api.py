@@ -200,12 +200,14 @@ def _cat_case():
 def _conv_case():
     def draw(data):
         n, c, h, w = (data.draw(st.integers(0, 2)), data.draw(st.integers(1, 3)),
-                      data.draw(st.integers(0, 6)), data.draw(st.integers(0, 6)))
-        groups = data.draw(st.sampled_from([1, c, 2]))
-        out = data.draw(st.integers(0, 4))
-        k = data.draw(st.integers(0, 3))
-        stride, padding = data.draw(st.integers(-1, 2)), data.draw(st.integers(-1, 2))
-        dilation = data.draw(st.integers(0, 2))
+                      data.draw(st.integers(1, 6)), data.draw(st.integers(1, 6)))
+        # mostly valid geometries, sometimes not (zero or negative sizes, groups not dividing)
+        groups = data.draw(st.sampled_from([1, 1, c, 2]))
+        out = groups * data.draw(st.sampled_from([1, 1, 2, 0]))
+        k = data.draw(st.sampled_from([1, 2, 3, 3, 0]))
+        stride = data.draw(st.sampled_from([1, 1, 2, 0, -1]))
+        padding = data.draw(st.sampled_from([0, 1, 1, 2, -1]))
+        dilation = data.draw(st.sampled_from([1, 1, 2, 0]))
         dtype = data.draw(FLOATS)
         x = data.draw(arrays(dtypes=st.just(dtype), shape=(n, c, h, w)))
         wt = data.draw(arrays(dtypes=st.just(dtype), special=False,
@@ -223,12 +225,13 @@ def _conv_case():
 def _pool_case(name, fn, ref):
     def draw(data):
         x = data.draw(arrays(dtypes=FLOATS, shape=(data.draw(st.integers(0, 2)), 2,
-                                                   data.draw(st.integers(0, 5)),
-                                                   data.draw(st.integers(0, 5)))))
+                                                   data.draw(st.integers(0, 6)),
+                                                   data.draw(st.integers(0, 6)))))
         if name == "max_pool2d":  # the loop reference skips NaN (as Python's max does)
             x = np.where(np.isnan(x), np.inf, x)
-        k, s, p = data.draw(st.integers(-1, 3)), data.draw(st.integers(-1, 3)), \
-            data.draw(st.integers(-1, 2))
+        k = data.draw(st.sampled_from([1, 2, 2, 3, 0, -1]))
+        s = data.draw(st.sampled_from([1, 1, 2, 3, 0, -1]))
+        p = data.draw(st.sampled_from([0, 0, 1, -1]))
         return (lambda: fn(minidl.tensor(x), k, s, p)), \
             (lambda y: close(y.numpy(), ref(x, k, s, p), x.dtype))
     return Case(name, draw, weight=8)
