@@ -62,7 +62,7 @@ def per_sample_transform():
 def flagship_collate(samples):
     """The flagship's batch augmentation (prepare_batch), run where the batch is made."""
     images, labels = default_collate(samples)
-    x = images.data.transpose(0, 3, 1, 2)
+    x = images.numpy().transpose(0, 3, 1, 2)
     x = T.batch_random_crop(x, 32, padding=4)
     x = T.batch_random_horizontal_flip(x)
     x = (x.astype(np.float32) / 255.0 - MEAN.reshape(1, 3, 1, 1)) / STD.reshape(1, 3, 1, 1)

@@ -146,7 +146,7 @@ def pack_batch(batch):
 
     def place(x):
         nonlocal total
-        array = x.data if isinstance(x, Tensor) else x
+        array = x._array if isinstance(x, Tensor) else x
         if not isinstance(array, np.ndarray) or array.dtype.hasobject or \
                 (isinstance(x, Tensor) and x.requires_grad):
             return x
