@@ -178,7 +178,7 @@ def test_torch_parity():
 
 
 @given(shape_and_dim(1, 3), st.data())
-@settings(max_examples=10)
+@examples(10)
 def test_softmin_is_softmax_of_the_negation(sd, data):
     shape, dim = sd
     x = data.draw(domain_arrays(shape))
