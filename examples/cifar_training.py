@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import pathlib
 import sys
 import time
 
@@ -31,7 +30,8 @@ from minidl.cuda import require_device
 from minidl.data import DataLoader, Subset, random_split
 from minidl.data import transforms as T
 from minidl.data.datasets import CIFAR10, DownloadError, SyntheticShapes
-from minidl.utils import ProgressBar, RunLogger, format_epoch_summary, plot_curves
+from minidl.utils import (ProgressBar, RunDirectory, RunLogger, add_run_arguments,
+                          format_epoch_summary, plot_curves)
 
 BANNER = """\
 ==============================================================================
@@ -114,9 +114,9 @@ def build_parser(recipe: Recipe) -> argparse.ArgumentParser:
                    help="a 1-2 minute smoke run: few images, one epoch")
     g.add_argument("--device", default="cpu", help="cpu or cuda")
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--workers", type=int, default=1, help="data-loading threads")
-    g.add_argument("--out", default=f"runs/{recipe.name}", help="run directory")
-    g.add_argument("--resume", action="store_true", help="continue from OUT/last.ckpt")
+    g.add_argument("--workers", type=int, default=0,
+                   help="data-loading worker processes (0: a background thread prefetches)")
+    add_run_arguments(g, default_out=f"runs/{recipe.name}")  # --out, --resume, --overwrite
     g.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bars (one summary line per epoch only)")
     return p
@@ -209,7 +209,9 @@ def run(recipe: Recipe, argv=None) -> dict:
     args = build_parser(recipe).parse_args(argv)
     require_device(args.device)  # exits with a clear message when absent
     minidl.manual_seed(args.seed)
-    out = pathlib.Path(args.out)
+    # refuses to reuse a directory holding a run unless --resume / --overwrite
+    run_dir = RunDirectory(args.out, resume=args.resume, overwrite=args.overwrite)
+    out = run_dir.path
 
     train_set, val_set, test_set, source = load_datasets(args, recipe)
     if args.quick and args.epochs is None:
@@ -243,42 +245,51 @@ def run(recipe: Recipe, argv=None) -> dict:
           f"batch {args.batch_size}, {args.epochs} epochs, scheduler {args.scheduler}", flush=True)
 
     start_epoch, best_acc = 0, -1.0
-    if args.resume:
-        ckpt = minidl.load(out / "last.ckpt", map_location=args.device)
+    if run_dir.resuming:
+        ckpt = run_dir.load_checkpoint(map_location=args.device)  # metrics.csv trimmed to it
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         if scheduler is not None and ckpt["scheduler"] is not None:
             scheduler.load_state_dict(ckpt["scheduler"])
         minidl.set_rng_state(ckpt["rng"])
         start_epoch, best_acc = ckpt["epoch"], ckpt["best_val_acc"]
-        print(f"resumed from {out / 'last.ckpt'} after epoch {start_epoch}")
+        print(f"resumed from {run_dir.checkpoint_path} after epoch {start_epoch}")
     logger = RunLogger(out, config={**vars(args), "data_source": source, "recipe": recipe.name})
 
-    for epoch in range(start_epoch, args.epochs):
-        t0 = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
-        train = train_one_epoch(model, train_loader, loss_fn, optimizer, args, mean, std,
-                                desc=f"epoch {epoch + 1}/{args.epochs}")
-        val = evaluate(model, val_loader, loss_fn, args, mean, std, desc="validate")
-        if scheduler is not None:
-            scheduler.step()
-        seconds = time.perf_counter() - t0
-        row = {"epoch": epoch + 1, "lr": lr, "train_loss": train["loss"], "train_acc": train["acc"],
-               "val_loss": val["loss"], "val_acc": val["acc"], "seconds": seconds}
-        logger.log(row)
-        improved = val["acc"] > best_acc
-        if improved:
-            best_acc = val["acc"]
-            minidl.save({"model": model.state_dict(), "epoch": epoch + 1, "val_acc": best_acc},
-                        out / "best.ckpt")
+    epochs_done = start_epoch
+
+    def save_last():
+        """The resumable state after ``epochs_done`` epochs (also what Ctrl-C saves)."""
         minidl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                      "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                     "epoch": epoch + 1, "best_val_acc": best_acc, "rng": minidl.get_rng_state()},
-                    out / "last.ckpt")
-        print(format_epoch_summary(epoch + 1, args.epochs, seconds=seconds, lr=lr,
-                                   train_loss=train["loss"], train_acc=train["acc"],
-                                   val_loss=val["loss"], val_acc=val["acc"])
-              + ("  (best, saved)" if improved else ""), flush=True)
+                     "epoch": epochs_done, "best_val_acc": best_acc,
+                     "rng": minidl.get_rng_state()}, run_dir.checkpoint_path)
+
+    with run_dir.save_on_interrupt(save_last):  # Ctrl-C: save, print the resume command
+        for epoch in range(start_epoch, args.epochs):
+            t0 = time.perf_counter()
+            lr = optimizer.param_groups[0]["lr"]
+            train = train_one_epoch(model, train_loader, loss_fn, optimizer, args, mean, std,
+                                    desc=f"epoch {epoch + 1}/{args.epochs}")
+            val = evaluate(model, val_loader, loss_fn, args, mean, std, desc="validate")
+            if scheduler is not None:
+                scheduler.step()
+            seconds = time.perf_counter() - t0
+            row = {"epoch": epoch + 1, "lr": lr, "train_loss": train["loss"],
+                   "train_acc": train["acc"], "val_loss": val["loss"], "val_acc": val["acc"],
+                   "seconds": seconds}
+            logger.log(row)
+            improved = val["acc"] > best_acc
+            if improved:
+                best_acc = val["acc"]
+                minidl.save({"model": model.state_dict(), "epoch": epoch + 1, "val_acc": best_acc},
+                            out / "best.ckpt")
+            epochs_done = epoch + 1
+            save_last()
+            print(format_epoch_summary(epoch + 1, args.epochs, seconds=seconds, lr=lr,
+                                       train_loss=train["loss"], train_acc=train["acc"],
+                                       val_loss=val["loss"], val_acc=val["acc"])
+                  + ("  (best, saved)" if improved else ""), flush=True)
 
     plot_curves(out / "metrics.csv", out / "curves.png", title=f"{recipe.name} on {source}")
     best = minidl.load(out / "best.ckpt", map_location=args.device)

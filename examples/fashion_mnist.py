@@ -15,7 +15,6 @@ files under /usr/share/datasets/fashion-mnist), or the four IDX files under $MIN
   python examples/fashion_mnist.py --quick      # 1 epoch on 5,000 images
 """
 import argparse
-import pathlib
 import time
 
 import numpy as np
@@ -28,7 +27,8 @@ from minidl.data import DataLoader, Subset
 from minidl.data import transforms as T
 from minidl.data.datasets import FashionMNIST
 from minidl.models import SimpleCNN
-from minidl.utils import ProgressBar, RunLogger, format_epoch_summary, plot_curves
+from minidl.utils import (ProgressBar, RunDirectory, RunLogger, add_run_arguments,
+                          format_epoch_summary, plot_curves)
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  epilog=__doc__.split("\n\n", 1)[1],
@@ -41,7 +41,7 @@ parser.add_argument("--step-size", type=int, default=3, help="halve the lr every
 parser.add_argument("--quick", action="store_true", help="one epoch on 5,000 images")
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--device", default="cpu")
-parser.add_argument("--out", default="runs/fashion_mnist")
+add_run_arguments(parser, default_out="runs/fashion_mnist")  # --out, --resume, --overwrite
 parser.add_argument("--no-progress", dest="progress", action="store_false")
 
 
@@ -76,7 +76,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     require_device(args.device)  # exits with a clear message when absent
     minidl.manual_seed(args.seed)
-    out = pathlib.Path(args.out)
+    # refuses to reuse a directory holding a run unless --resume / --overwrite
+    run_dir = RunDirectory(args.out, resume=args.resume, overwrite=args.overwrite)
+    out = run_dir.path
     try:
         train_full = FashionMNIST(args.root, train=True)
         test = FashionMNIST(args.root, train=False)
@@ -95,23 +97,43 @@ def main(argv=None):
     loss_fn = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=args.step_size, gamma=0.5)
+    start_epoch, best = 0, -1.0
+    if run_dir.resuming:
+        ckpt = run_dir.load_checkpoint(map_location=args.device)  # metrics.csv trimmed to it
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        minidl.set_rng_state(ckpt["rng"])
+        start_epoch, best = ckpt["epoch"], ckpt["best_val_acc"]
+        print(f"resumed from {run_dir.checkpoint_path} after epoch {start_epoch}")
     logger = RunLogger(out, config=vars(args))
+    epochs_done = start_epoch
 
-    start, best = time.perf_counter(), -1.0
-    for epoch in range(1, args.epochs + 1):
-        t0 = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
-        tr = run_epoch(model, train_loader, loss_fn, args, optimizer, desc=f"epoch {epoch}/{args.epochs}")
-        va = run_epoch(model, val_loader, loss_fn, args, desc="validate")
-        scheduler.step()
-        logger.log(epoch=epoch, lr=lr, train_loss=tr["loss"], train_acc=tr["acc"],
-                   val_loss=va["loss"], val_acc=va["acc"], seconds=time.perf_counter() - t0)
-        if va["acc"] > best:
-            best = va["acc"]
-            minidl.save({"model": model.state_dict(), "epoch": epoch}, out / "best.ckpt")
-        print(format_epoch_summary(epoch, args.epochs, seconds=time.perf_counter() - t0, lr=lr,
-                                   train_loss=tr["loss"], train_acc=tr["acc"],
-                                   val_loss=va["loss"], val_acc=va["acc"]), flush=True)
+    def save_last():
+        """The resumable state after ``epochs_done`` epochs (also what Ctrl-C saves)."""
+        minidl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                     "scheduler": scheduler.state_dict(), "epoch": epochs_done,
+                     "best_val_acc": best, "rng": minidl.get_rng_state()}, run_dir.checkpoint_path)
+
+    start = time.perf_counter()
+    with run_dir.save_on_interrupt(save_last):  # Ctrl-C: save, print the resume command
+        for epoch in range(start_epoch + 1, args.epochs + 1):
+            t0 = time.perf_counter()
+            lr = optimizer.param_groups[0]["lr"]
+            tr = run_epoch(model, train_loader, loss_fn, args, optimizer,
+                           desc=f"epoch {epoch}/{args.epochs}")
+            va = run_epoch(model, val_loader, loss_fn, args, desc="validate")
+            scheduler.step()
+            logger.log(epoch=epoch, lr=lr, train_loss=tr["loss"], train_acc=tr["acc"],
+                       val_loss=va["loss"], val_acc=va["acc"], seconds=time.perf_counter() - t0)
+            if va["acc"] > best:
+                best = va["acc"]
+                minidl.save({"model": model.state_dict(), "epoch": epoch}, out / "best.ckpt")
+            epochs_done = epoch
+            save_last()
+            print(format_epoch_summary(epoch, args.epochs, seconds=time.perf_counter() - t0,
+                                       lr=lr, train_loss=tr["loss"], train_acc=tr["acc"],
+                                       val_loss=va["loss"], val_acc=va["acc"]), flush=True)
 
     plot_curves(out / "metrics.csv", out / "curves.png", title="SimpleCNN on Fashion-MNIST")
     ckpt = minidl.load(out / "best.ckpt", map_location=args.device)

@@ -30,14 +30,21 @@ __all__ = [
 _FLOAT = np.dtype(np.float32)
 
 
-def _sizes(size) -> tuple:
-    """``f(2, 3)`` and ``f((2, 3))`` both mean shape (2, 3)."""
+def _sizes(size, op: str) -> tuple:
+    """``f(2, 3)`` and ``f((2, 3))`` both mean shape (2, 3); ``op`` names f in errors."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
-        if not isinstance(s, (int, np.integer)) or s < 0:
-            raise ShapeError(f"expected non-negative integer sizes, got {tuple(size)}")
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise ShapeError(f"{op}: expected non-negative integer sizes, got {tuple(size)}")
     return tuple(int(s) for s in size)
+
+
+def _count(value, op: str, name: str) -> int:
+    """A non-negative int argument (a number of steps, rows, ...)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ShapeError(f"{op}: {name} must be a non-negative int, got {value!r}")
+    return int(value)
 
 
 def _make(array, dtype, device, requires_grad) -> Tensor:
@@ -78,12 +85,12 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros with the given shape."""
-    return _make(np.zeros(_sizes(size), dtype or _FLOAT), None, device, requires_grad)
+    return _make(np.zeros(_sizes(size, "zeros"), dtype or _FLOAT), None, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones with the given shape."""
-    return _make(np.ones(_sizes(size), dtype or _FLOAT), None, device, requires_grad)
+    return _make(np.ones(_sizes(size, "ones"), dtype or _FLOAT), None, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -91,13 +98,13 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
     if dtype is None:
         dtype = np.int64 if isinstance(fill_value, (int, np.integer)) and \
             not isinstance(fill_value, bool) else (np.bool_ if isinstance(fill_value, bool) else _FLOAT)
-    return _make(np.full(_sizes((size,) if isinstance(size, int) else (tuple(size),)),
+    return _make(np.full(_sizes((size,) if isinstance(size, int) else (tuple(size),), "full"),
                          fill_value, dtype), None, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor (its values are whatever memory held)."""
-    return _make(np.empty(_sizes(size), dtype or _FLOAT), None, device, requires_grad)
+    return _make(np.empty(_sizes(size, "empty"), dtype or _FLOAT), None, device, requires_grad)
 
 
 def _like(x: Tensor, dtype, device):
@@ -144,6 +151,7 @@ def arange(start, end=None, step=1, dtype=None, device=None,
 def linspace(start, end, steps: int, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    steps = _count(steps, "linspace", "steps")
     return _make(np.linspace(start, end, steps, dtype=dtype or _FLOAT), None, device,
                  requires_grad)
 
@@ -151,18 +159,20 @@ def linspace(start, end, steps: int, dtype=None, device=None,
 def eye(n: int, m: int | None = None, dtype=None, device=None,
         requires_grad: bool = False) -> Tensor:
     """The n x m identity matrix."""
+    n = _count(n, "eye", "n")
+    m = None if m is None else _count(m, "eye", "m")
     return _make(np.eye(n, m, dtype=dtype or _FLOAT), None, device, requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples of U[0, 1) from minidl's generator."""
-    arr = backend.get_default_generator().random(_sizes(size))
+    arr = backend.get_default_generator().random(_sizes(size, "rand"))
     return _make(arr.astype(dtype or _FLOAT), None, device, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples of N(0, 1) from minidl's generator."""
-    arr = backend.get_default_generator().standard_normal(_sizes(size))
+    arr = backend.get_default_generator().standard_normal(_sizes(size, "randn"))
     return _make(arr.astype(dtype or _FLOAT), None, device, requires_grad)
 
 
@@ -172,12 +182,15 @@ def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
         if isinstance(high, (tuple, list)):
             size = high
         low, high = 0, low
-    arr = backend.get_default_generator().integers(low, high, _sizes((tuple(size),)))
+    if not high > low:
+        raise ArgumentError(f"randint: expected low < high, got low={low}, high={high}")
+    arr = backend.get_default_generator().integers(low, high, _sizes((tuple(size),), "randint"))
     return _make(arr.astype(dtype or np.int64), None, device, False)
 
 
 def randperm(n: int, dtype=None, device=None) -> Tensor:
     """A random permutation of 0 .. n-1."""
+    n = _count(n, "randperm", "n")
     return _make(backend.get_default_generator().permutation(n).astype(dtype or np.int64),
                  None, device, False)
 

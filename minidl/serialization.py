@@ -37,9 +37,17 @@ What comes back:
 * by default (``map_location=None``) every tensor and array is loaded into host
   memory; ``map_location="cuda"`` (or any device) moves all of them there.
 
-Writing is atomic: the archive is written to a temporary file next to ``path``,
-flushed to disk, and only then renamed over ``path``. A crash mid-write leaves the
-previous checkpoint untouched.
+Writing is atomic: the archive is written to a temporary file next to ``path``
+(``.NAME.HOST.PID.XXXX.tmp``), flushed to disk, and only then renamed over ``path``. A
+crash mid-write leaves the previous checkpoint untouched; the temporary file of a save
+that was killed is removed by the next :func:`save` or :func:`load` of the same path
+(one written on this host by a process that no longer runs).
+
+Reading is bounded: :func:`load` refuses a file whose members declare more bytes than
+``max_bytes`` (default four times the file's size: save stores arrays uncompressed, so a
+real checkpoint declares about its own size; a zip bomb declares far more), a manifest
+nested deeper than :data:`MAX_DEPTH` levels, and a manifest naming one array member more
+than once. Every problem with the file is a :class:`CheckpointError` naming it.
 
 Example:
     >>> import os, tempfile
@@ -57,6 +65,7 @@ import collections
 import json
 import math
 import os
+import socket
 import tempfile
 import zipfile
 
@@ -66,11 +75,14 @@ from . import backend
 from .backend import Device
 from .tensor import Tensor
 
-__all__ = ["save", "load", "CheckpointError", "MAGIC", "FORMAT_VERSION"]
+__all__ = ["save", "load", "CheckpointError", "MAGIC", "FORMAT_VERSION", "MAX_DEPTH",
+           "remove_stale_temporaries"]
 
 MAGIC = "minidl-checkpoint"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+MAX_DEPTH = 64  # containers in containers; a state_dict checkpoint uses 4 or 5
+SIZE_FACTOR = 4  # load's default max_bytes: this many times the file's size
 _KEY_TYPES = ("str", "int", "float", "bool", "none", "tuple")
 
 
@@ -183,8 +195,9 @@ def save(obj, path) -> None:
     manifest_text = json.dumps(manifest, allow_nan=False, ensure_ascii=False, indent=1)
 
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path) + f"{_HOST}.{os.getpid()}.",
+                               suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -200,6 +213,54 @@ def save(obj, path) -> None:
             os.remove(tmp)
         raise
     _fsync_directory(directory)
+
+
+_HOST = socket.gethostname().replace("/", "_") or "host"
+
+
+def _temporary_prefix(path: str) -> str:
+    return "." + os.path.basename(path) + "."
+
+
+def _process_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # exists (another user's), or cannot tell: keep
+        return True
+    return True
+
+
+def remove_stale_temporaries(path) -> list:
+    """Remove the temporary files that killed saves of ``path`` left behind.
+
+    A temporary file is ``.NAME.HOST.PID.XXXX.tmp`` beside ``path``; it is stale when HOST
+    is this machine and process PID no longer runs (a save in progress, here or on another
+    machine sharing the folder, is never touched). Returns the paths removed.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = _temporary_prefix(path)
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        parts = name[len(prefix):-len(".tmp")].rsplit(".", 2)
+        if len(parts) != 3 or parts[0] != _HOST or not parts[1].isdigit():
+            continue
+        if int(parts[1]) == os.getpid() or _process_running(int(parts[1])):
+            continue
+        try:
+            os.remove(os.path.join(directory, name))
+            removed.append(os.path.join(directory, name))
+        except OSError:
+            pass
+    return removed
 
 
 def _fsync_directory(directory: str) -> None:
@@ -227,12 +288,25 @@ class _Reader:
         self.zf = zf
         self.path = path
         self.device = device
-        self.names = set(zf.namelist())
+        self.infos = {info.filename: info for info in zf.infolist()}
+        self.names = set(self.infos)
+        self.used = set()  # array members read so far: each may be named once
+        self.depth = 0
 
     def fail(self, problem: str) -> CheckpointError:
         return CheckpointError(f"load: {self.path!r} {problem}")
 
     def node(self, node):
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise self.fail(f"has a manifest nested more than {MAX_DEPTH} levels deep; "
+                                "minidl.save never writes one")
+            return self._node(node)
+        finally:
+            self.depth -= 1
+
+    def _node(self, node):
         if not isinstance(node, dict) or not isinstance(node.get("type"), str):
             raise self.fail(f"has a malformed manifest entry: {str(node)[:80]}")
         kind = node["type"]
@@ -306,18 +380,26 @@ class _Reader:
         member = node.get("member")
         if not isinstance(member, str) or member not in self.names:
             raise self.fail(f"is incomplete: its manifest refers to a missing member {member!r}")
+        if member in self.used:
+            raise self.fail(f"names the array member {member} more than once in its manifest; "
+                            "minidl.save never does (one file array would become many)")
+        self.used.add(member)
         try:
             with self.zf.open(member) as f:
                 version = np.lib.format.read_magic(f)
                 if version == (1, 0):
-                    _, _, dtype = np.lib.format.read_array_header_1_0(f)
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
                 elif version == (2, 0):
-                    _, _, dtype = np.lib.format.read_array_header_2_0(f)
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
                 else:  # version 3 exists only for structured dtypes, which save refuses
                     raise self.fail(f"has an unsupported .npy format version {version} in {member}")
                 if dtype.hasobject:
                     raise self.fail(f"contains an object array in {member}; such arrays can only "
                                     "be read by unpickling, which minidl.load never does")
+                declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                if declared > self.infos[member].file_size:
+                    raise self.fail(f"is inconsistent: {member} declares {declared} bytes of "
+                                    f"array data but holds {self.infos[member].file_size}")
             with self.zf.open(member) as f:
                 arr = np.lib.format.read_array(f, allow_pickle=False)
                 if f.read(1):
@@ -326,8 +408,9 @@ class _Reader:
             raise
         except zipfile.BadZipFile as e:  # a CRC mismatch: the bytes changed after writing
             raise self.fail(f"is corrupted: {e} (the bytes changed after writing)") from None
-        except (ValueError, EOFError, OSError) as e:
-            raise self.fail(f"has an unreadable array in {member}: {e}") from None
+        except Exception as e:  # NumPy header errors, unsupported zip features, ...
+            raise self.fail(f"has an unreadable array in {member}: "
+                            f"{type(e).__name__}: {e}") from None
         expected = (self.dtype(node.get("dtype")), tuple(node.get("shape") or ()))
         if (arr.dtype, arr.shape) != expected:
             raise self.fail(f"is inconsistent: {member} holds {arr.dtype} {arr.shape} but the "
@@ -338,7 +421,8 @@ class _Reader:
         return arr if self.device is None else backend.to_device(arr, self.device)
 
 
-def load(path, map_location=None, *, weights_only: bool = True, **pickle_load_args):
+def load(path, map_location=None, *, max_bytes: int | None = None, weights_only: bool = True,
+         **pickle_load_args):
     """Read an object written by :func:`save`, without ever unpickling.
 
     Args:
@@ -350,12 +434,16 @@ def load(path, map_location=None, *, weights_only: bool = True, **pickle_load_ar
         map_location: where tensors and arrays go: ``None`` (the default) or ``"cpu"``
             loads them into host memory as NumPy arrays; ``"cuda"``, ``"cuda:1"`` or a
             :class:`~minidl.device` moves every tensor and array there.
+        max_bytes: the most bytes the file's members may declare (uncompressed sizes in
+            the zip); default :data:`SIZE_FACTOR` (4) times the file's size.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        CheckpointError: the file is truncated, corrupted, not a minidl checkpoint, or
-            holds something that could only be read by unpickling. The message names the
-            file and the problem.
+        IsADirectoryError: ``path`` is a directory.
+        CheckpointError: the file is truncated, corrupted, not a minidl checkpoint, holds
+            something that could only be read by unpickling, declares more than
+            ``max_bytes``, or has a manifest nested too deeply or naming one array twice.
+            The message names the file and the problem.
 
     Example:
         >>> import os, tempfile
@@ -370,14 +458,31 @@ def load(path, map_location=None, *, weights_only: bool = True, **pickle_load_ar
     device = None if map_location is None else Device(map_location)
     if device is not None and device.type == "cpu":
         device = None
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"load: {path!r} is a directory, not a checkpoint file "
+                                "(give the file inside it, e.g. last.ckpt)")
+    remove_stale_temporaries(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such checkpoint file: {path!r}")
+    size = os.path.getsize(path)
+    limit = SIZE_FACTOR * size if max_bytes is None else max_bytes
     try:
         zf = zipfile.ZipFile(path, "r")
     except (zipfile.BadZipFile, EOFError, ValueError):
         raise CheckpointError(f"load: {path!r} is not a minidl checkpoint: it is not a zip "
                               "archive (the file may be truncated or of another format)") from None
+    except Exception as e:  # zip64 oddities, bad headers, unreadable file
+        raise CheckpointError(f"load: {path!r} is not a readable zip archive: "
+                              f"{type(e).__name__}: {e}") from None
     with zf:
+        declared = sum(info.file_size for info in zf.infolist())
+        if declared > limit:
+            raise CheckpointError(
+                f"load: {path!r} declares {declared} bytes of content in a {size}-byte file, "
+                f"more than max_bytes={limit}" + (" (4x the file size)" if max_bytes is None
+                                                  else "") +
+                "; a checkpoint from minidl.save declares about its own size. Pass a larger "
+                "max_bytes if you trust the file")
         reader = _Reader(zf, path, device)
         manifest = _read_manifest(zf, reader)
         return reader.node(manifest["root"])
@@ -392,6 +497,10 @@ def _read_manifest(zf: zipfile.ZipFile, reader: _Reader) -> dict:
         raise reader.fail(f"is corrupted: {e} (the bytes changed after writing)") from None
     except (UnicodeDecodeError, ValueError) as e:
         raise reader.fail(f"has an unreadable {MANIFEST}: {e}") from None
+    except RecursionError:
+        raise reader.fail(f"has a {MANIFEST} nested too deeply to parse") from None
+    except Exception as e:  # unsupported compression, encryption, ...
+        raise reader.fail(f"has an unreadable {MANIFEST}: {type(e).__name__}: {e}") from None
     if not isinstance(manifest, dict) or manifest.get("magic") != MAGIC:
         raise reader.fail(f"is not a minidl checkpoint: its {MANIFEST} lacks the "
                           f"magic string {MAGIC!r}")

@@ -4,7 +4,7 @@ Each section is owned by the part of the package it serves; add yours below
 with its own heading and leave the others as they are.
 """
 import numpy as np
-from hypothesis import strategies as st
+from hypothesis import settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 # =============================================================================
@@ -311,3 +311,32 @@ def grid_sample_cases(draw, away_from_kinks: bool):
     size = np.array([w, h] * (count // 2), dtype=np.float64)  # x runs along W, y along H
     norm = pixel / (size - 1) * 2 - 1 if align else (2 * pixel + 1) / size - 1
     return (n, c, h, w), norm.reshape(n, oh, ow, 2), align
+
+
+# =============================================================================
+# Example counts that scale with the hypothesis profile
+# =============================================================================
+#
+# A test states its weight, the number of examples it runs in the default ``ci`` profile:
+# ``@examples(10)`` instead of ``@settings(max_examples=10)``. The profile chosen with
+# HYPOTHESIS_PROFILE multiplies every weight by its own default count over ci's (dev 30/15 = 2x,
+# thorough 300/15 = 20x), so a thorough run really is thorough for every test and CI keeps
+# the counts written in the tests. Tests without ``@examples`` get the profile's default.
+
+CI_MAX_EXAMPLES = 15  # the ci profile's default count (tests/conftest.py)
+
+
+def profile_multiplier() -> float:
+    """The loaded profile's default example count over ci's (1 in ci, 20 in thorough)."""
+    return settings().max_examples / CI_MAX_EXAMPLES
+
+
+def scaled_examples(weight: int) -> int:
+    """``weight`` examples scaled to the loaded profile (at least one)."""
+    return max(1, round(weight * profile_multiplier()))
+
+
+def examples(weight: int, **kwargs) -> settings:
+    """``@settings`` running ``weight`` examples in ci, ``weight`` times the profile's
+    multiplier in the others; other keyword arguments go to ``settings`` unchanged."""
+    return settings(max_examples=scaled_examples(weight), **kwargs)

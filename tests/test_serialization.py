@@ -11,12 +11,13 @@ import zipfile
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 from minidl import backend, serialization
 from minidl.serialization import MANIFEST, CheckpointError
+from tests.strategies import examples
 from tests.strict_device import StrictArray
 
 
@@ -153,7 +154,7 @@ trees = st.recursive(
     max_leaves=8)
 
 
-@settings(max_examples=15)
+@examples(15)
 @given(tree=trees)
 def test_any_supported_tree_roundtrips(tmp_path_factory, tree):
     assert_same(tree, roundtrip(tree, tmp_path_factory.mktemp("h")))
@@ -386,3 +387,99 @@ def test_device_arrays_are_saved_from_host_copies_and_mapped_back(tmp_path, stri
         assert str(moved["t"].device) == "strict:0"
         assert np.array_equal(moved["t"].numpy(), np.arange(6.0).reshape(2, 3))
     assert type(minidl.load(path, map_location="cpu")["a"]) is np.ndarray
+
+
+# ------------------------------------------------------- bounded, named failures
+CKPT = {"magic": "minidl-checkpoint", "format_version": 1}
+
+
+def test_declared_sizes_beyond_four_times_the_file_are_refused(tmp_path):
+    good = tmp_path / "good.pt"
+    minidl.save({"w": minidl.zeros(1_000_000)}, good)  # 4 MB of float32 zeros
+    bomb = tmp_path / "bomb.pt"  # the same members, deflated: a 5 kB file declaring 4 MB
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+    assert bomb.stat().st_size < 100_000
+    refused(bomb, r"declares 40\d{5} bytes of content in a \d+-byte file, more than max_bytes")
+    assert minidl.load(bomb, max_bytes=10 ** 7)["w"].shape == (1_000_000,)  # trusted: fine
+    with pytest.raises(CheckpointError, match="max_bytes=1000"):
+        minidl.load(good, max_bytes=1000)
+
+
+def test_a_header_declaring_more_than_its_member_is_refused(tmp_path):
+    header = npy_bytes(np.ones(3))
+    huge = header.replace(b"(3,)", b"(10000000000000,)".ljust(4))  # keeps a valid header
+    path = tmp_path / "huge.pt"
+    write_zip(path, {**CKPT, "root": array_node("a.npy", shape=(10 ** 13,))},
+              [("a.npy", huge[:10] + huge[10:].replace(b"    \n", b"\n", 1))])
+    refused(path, "declares 80000000000000 bytes of array data|unreadable array")
+
+
+def test_one_array_named_many_times_is_refused(tmp_path):
+    path = tmp_path / "alias.pt"
+    node = array_node("arrays/0.npy")
+    write_zip(path, {**CKPT, "root": {"type": "list", "items": [node] * 1000}},
+              [("arrays/0.npy", npy_bytes(np.ones(3)))])
+    refused(path, "names the array member arrays/0.npy more than once")
+
+
+@pytest.mark.parametrize("depth", [serialization.MAX_DEPTH + 1, 100_000])
+def test_deeply_nested_manifests_are_refused(tmp_path, depth):
+    path = tmp_path / "deep.pt"
+    root = '{"type": "list", "items": [' * depth + "]}" * depth
+    write_zip(path, json.dumps(CKPT)[:-1] + ', "root": ' + root + "}")
+    refused(path, "nested (more than 64 levels deep|too deeply)")
+    nested = [1]
+    for _ in range(serialization.MAX_DEPTH - 2):
+        nested = [nested]
+    assert roundtrip(nested, tmp_path) == nested  # as deep as allowed: fine
+
+
+def test_zip_features_minidl_never_writes_are_checkpoint_errors(tmp_path, good_file):
+    path, _ = good_file
+    raw = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # compression method
+        at = raw.find(signature)
+        while at >= 0:
+            raw[at + offset:at + offset + 2] = (99).to_bytes(2, "little")
+            at = raw.find(signature, at + 1)
+    path.write_bytes(bytes(raw))
+    refused(path, "NotImplementedError")
+
+
+def test_loading_a_directory_says_so(tmp_path):
+    with pytest.raises(IsADirectoryError, match="load: .* is a directory, not a checkpoint"):
+        minidl.load(tmp_path)
+
+
+def test_temporaries_of_killed_saves_are_removed_by_the_next_save_or_load(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "ckpt.pt"
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import os, sys, time, minidl\n"
+        "os.fsync = lambda fd: time.sleep(60)  # hangs where the data is complete\n"
+        "minidl.save({'w': minidl.zeros(1000)}, sys.argv[1])\n"), str(path)],
+        cwd=pathlib.Path(__file__).resolve().parents[1])
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".ckpt.pt.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    stale = list(tmp_path.glob(".ckpt.pt.*.tmp"))
+    assert len(stale) == 1 and f".{child.pid}." in stale[0].name
+    live = tmp_path / f".ckpt.pt.{serialization._HOST}.{os.getpid()}.abc.tmp"
+    live.write_bytes(b"a save in progress")  # this process runs: never removed
+    other = tmp_path / ".other.pt.x.1.abc.tmp"
+    other.write_bytes(b"another file's")
+    with pytest.raises(FileNotFoundError):
+        minidl.load(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
+    stale[0].write_bytes(b"again")
+    minidl.save({"epoch": 1}, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["ckpt.pt", live.name, other.name])

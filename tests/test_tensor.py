@@ -17,6 +17,21 @@ def test_zeros_ones_sizes_as_ints_or_a_tuple(factory, fill):
         factory(2, -1)
 
 
+@pytest.mark.parametrize("call, match", [
+    (lambda: minidl.zeros(2, -1), "zeros: expected non-negative integer sizes"),
+    (lambda: minidl.randn(-2), "randn: expected non-negative integer sizes"),
+    (lambda: minidl.eye(-2), "eye: n must be a non-negative int, got -2"),
+    (lambda: minidl.eye(2, -1), "eye: m must be a non-negative int"),
+    (lambda: minidl.linspace(0, 1, -1), "linspace: steps must be a non-negative int"),
+    (lambda: minidl.randint(5, 2, (3,)), "randint: expected low < high, got low=5, high=2"),
+    (lambda: minidl.randperm(-1), "randperm: n must be a non-negative int"),
+    (lambda: minidl.ones(2, 3).repeat(-1, 1), r"repeat: repeats must be non-negative"),
+])
+def test_negative_sizes_are_errors_naming_the_function(call, match):
+    with pytest.raises(minidl.errors.MinidlError, match=match):
+        call()
+
+
 def test_full_and_empty():
     assert minidl.full((2, 2), 1.5).tolist() == [[1.5, 1.5], [1.5, 1.5]]
     assert minidl.full((2,), 1.5).dtype == np.float32

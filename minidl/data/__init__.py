@@ -3,6 +3,7 @@
 * :mod:`.dataset`: ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``,
   ``random_split``;
 * :mod:`.dataloader`: ``DataLoader``, the samplers, ``default_collate``;
+* :mod:`.worker`: what runs in a worker process, ``get_worker_info``;
 * :mod:`.transforms`: image transforms (``from minidl.data import transforms as T``);
 * :mod:`.datasets`: CIFAR-10, Fashion-MNIST, ImageFolder and synthetic stand-ins.
 
@@ -21,10 +22,12 @@ from . import transforms
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .dataloader import (BatchSampler, DataLoader, RandomSampler, Sampler, SequentialSampler,
                          SubsetRandomSampler, WeightedRandomSampler, default_collate)
+from .worker import WorkerInfo, get_worker_info
 from . import datasets
 
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
     "DataLoader", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
     "WeightedRandomSampler", "BatchSampler", "default_collate", "transforms", "datasets",
+    "get_worker_info", "WorkerInfo",
 ]

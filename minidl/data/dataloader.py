@@ -8,25 +8,30 @@ A loader turns a dataset (one sample per index) into an iterable of batches:
 3. the samples of one list are loaded (``dataset[i]``) and stacked by the
    *collate* function (:func:`default_collate`) into Tensors.
 
-Loading in threads
+Loading in workers
 ------------------
 With ``prefetch > 0`` (the default) a background thread loads the next batches while
-the training loop works on the current one; ``num_workers=k`` uses ``k`` threads that
-load whole batches in parallel (decoding and augmenting images in PIL and NumPy
-mostly releases Python's GIL). Batches come out in the same order as without threads.
+the training loop works on the current one. ``num_workers=k`` starts ``k`` worker
+processes, as PyTorch does, that load whole batches in parallel and hand them back
+through shared memory (:mod:`minidl.data.worker`); each has its own copy of the dataset,
+so a dataset holding an open file is safe. ``worker_type="thread"`` uses ``k`` threads
+instead (they share the dataset; decoding and augmenting images in PIL and NumPy mostly
+releases Python's GIL). Batches come out in the same order either way.
 ``prefetch=0, num_workers=0`` loads everything in the calling thread (easiest to debug).
 
 Reproducibility
 ---------------
-Everything random is decided in the calling thread, so threads change nothing:
+Everything random is decided in the calling thread, so workers change nothing:
 
 * the sampler's order is drawn when the epoch starts (``iter(loader)``), from the
   loader's ``generator`` or, without one, from minidl's generator (so
   :func:`minidl.manual_seed` fixes it);
 * one seed per sample is drawn in the calling thread too, and ``dataset[i]`` runs inside
   ``transforms.use_generator(numpy.random.default_rng(seed))``: random transforms draw
-  from that per-sample generator, whichever thread runs them. A dataset that needs random
-  numbers of its own should take them from :func:`minidl.data.transforms.get_generator`.
+  from that per-sample generator, whichever worker runs them. A dataset that needs random
+  numbers of its own should take them from :func:`minidl.data.transforms.get_generator`;
+* worker processes also seed minidl's, NumPy's and Python's global generators with
+  their own seed (:func:`minidl.data.get_worker_info`), so they do not repeat each other.
 
 Example:
     >>> import numpy as np, minidl
@@ -43,17 +48,18 @@ from __future__ import annotations
 
 import collections.abc
 import itertools
+import multiprocessing
 import numbers
 import queue
 import threading
 import time
-import traceback
 import weakref
 
 import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
+from . import worker
 from .transforms import use_generator
 
 __all__ = [
@@ -62,6 +68,10 @@ __all__ = [
 ]
 
 _SEED_HIGH = 2 ** 63  # seeds are drawn from [0, 2**63)
+
+
+def _worker_seed(base_seed: int, worker_id: int) -> int:
+    return (base_seed + 1 + worker_id) % _SEED_HIGH
 
 
 # ----------------------------------------------------------------------------- samplers
@@ -329,25 +339,6 @@ def _load_batch(dataset, indices, seeds, collate_fn):
     return collate_fn(samples)
 
 
-class _WorkerFailure:
-    """An exception caught in a worker thread, carried to the calling thread."""
-
-    def __init__(self, exc: BaseException, thread_name: str, seq: int):
-        self.exc = exc
-        self.traceback_text = traceback.format_exc()
-        self.thread_name = thread_name
-        self.seq = seq
-
-    def reraise(self):
-        exc = self.exc
-        note = (f"This error was raised in DataLoader worker thread {self.thread_name!r} while "
-                f"loading batch {self.seq}. Original traceback:\n{self.traceback_text}")
-        if hasattr(exc, "add_note"):
-            exc.add_note(note)
-        exc.worker_traceback = self.traceback_text
-        raise exc
-
-
 class _Shared:
     """State shared by the calling thread and the workers (never the iterator itself,
     so that an abandoned iterator can be garbage-collected and shut its workers down)."""
@@ -357,11 +348,22 @@ class _Shared:
         self.results = {}
         self.cond = threading.Condition()
         self.stop = threading.Event()
+        self.failed_init = None  # a worker_init_fn's WorkerFailure
 
 
-def _worker_loop(shared: _Shared, dataset, collate_fn, worker_id: int, worker_init_fn):
+def _worker_loop(shared: _Shared, dataset, collate_fn, worker_id: int, num_workers: int,
+                 seed: int, worker_init_fn):
+    """The body of one worker thread: load the batches it takes from ``shared.tasks``."""
+    where = f"worker thread {threading.current_thread().name!r}"
+    worker._set_worker_info(worker.WorkerInfo(worker_id, num_workers, seed, dataset))
     if worker_init_fn is not None:
-        worker_init_fn(worker_id)
+        try:
+            worker_init_fn(worker_id)
+        except BaseException as exc:  # stops the whole loader, not just this thread
+            with shared.cond:
+                shared.failed_init = worker.WorkerFailure(exc, where, "worker_init_fn")
+                shared.cond.notify_all()
+            return
     while True:
         task = shared.tasks.get()
         if task is None or shared.stop.is_set():
@@ -370,7 +372,7 @@ def _worker_loop(shared: _Shared, dataset, collate_fn, worker_id: int, worker_in
         try:
             result = _load_batch(dataset, indices, seeds, collate_fn)
         except BaseException as exc:  # carried to the calling thread and raised there
-            result = _WorkerFailure(exc, threading.current_thread().name, seq)
+            result = worker.WorkerFailure(exc, where, f"loading batch {seq}")
         with shared.cond:
             if shared.stop.is_set():
                 return
@@ -398,8 +400,10 @@ class _LoaderIter:
         self._batches = iter(loader.batch_sampler)  # the sampler draws its order here
         source = loader.generator if loader.generator is not None \
             else backend.get_default_generator()
-        # one seed per sample will be drawn from this generator, in this thread
-        self._seed_rng = np.random.default_rng(int(source.integers(_SEED_HIGH)))
+        # one seed per sample will be drawn from this generator, in this thread; workers are
+        # seeded with base_seed + 1 + worker id
+        self._base_seed = int(source.integers(_SEED_HIGH))
+        self._seed_rng = np.random.default_rng(self._base_seed)
         self._length = len(loader)
 
     def _next_task(self):
@@ -441,8 +445,8 @@ class _ThreadedLoaderIter(_LoaderIter):
         self._timeout = loader.timeout
         self._threads = [
             threading.Thread(target=_worker_loop, name=f"minidl-dataloader-{k}", daemon=True,
-                             args=(self._shared, self._dataset, self._collate, k,
-                                   loader.worker_init_fn))
+                             args=(self._shared, self._dataset, self._collate, k, num_threads,
+                                   _worker_seed(self._base_seed, k), loader.worker_init_fn))
             for k in range(num_threads)]
         for t in self._threads:
             t.start()
@@ -467,6 +471,8 @@ class _ThreadedLoaderIter(_LoaderIter):
         start = time.monotonic()
         with shared.cond:
             while seq not in shared.results:
+                if shared.failed_init is not None:
+                    return shared.failed_init
                 if not any(t.is_alive() for t in self._threads):
                     raise RuntimeError("DataLoader: all worker threads have exited unexpectedly")
                 if self._timeout and time.monotonic() - start > self._timeout:
@@ -485,7 +491,7 @@ class _ThreadedLoaderIter(_LoaderIter):
             self.close()
             raise
         self._received += 1
-        if isinstance(result, _WorkerFailure):
+        if isinstance(result, worker.WorkerFailure):
             self.close()
             result.reraise()
         self._send()  # keep the window full
@@ -494,6 +500,183 @@ class _ThreadedLoaderIter(_LoaderIter):
     def close(self) -> None:
         """Stop the worker threads (also done automatically when the iterator is dropped)."""
         self._finalizer()
+
+
+class _WorkerPool:
+    """A loader's worker processes, their task queues (one each) and the result queue.
+
+    Batch ``seq`` of a pass goes to worker ``seq % k``, so which worker loads what does not
+    depend on timing. Tasks and results carry the pass number (``epoch``): with
+    ``persistent_workers`` a pool serves many passes, and the results of a pass that was
+    left early are recognised and dropped.
+    """
+
+    def __init__(self, loader: "DataLoader", base_seed: int):
+        context = loader.multiprocessing_context
+        if context is None or isinstance(context, str):
+            if context is None:  # fork: fast, and the dataset need not be picklable
+                methods = multiprocessing.get_all_start_methods()
+                context = "fork" if "fork" in methods else "spawn"
+            context = multiprocessing.get_context(context)
+        from multiprocessing import resource_tracker
+
+        # one shared-memory tracker for all workers, started before they are
+        resource_tracker.ensure_running()
+        k = loader.num_workers
+        self.num_workers = k
+        self.epoch = 0
+        self.task_queues = [context.Queue() for _ in range(k)]
+        self.result_queue = context.Queue()
+        self.processes = [
+            context.Process(
+                target=worker.process_worker_loop, name=f"minidl-dataloader-worker-{i}",
+                args=(_load_batch, loader.dataset, loader.collate_fn, self.task_queues[i],
+                      self.result_queue, i, k, _worker_seed(base_seed, i),
+                      loader.worker_init_fn),
+                daemon=True)
+            for i in range(k)]
+        for process in self.processes:
+            process.start()
+        self._finalizer = weakref.finalize(self, _stop_pool, self.task_queues,
+                                           self.result_queue, self.processes)
+
+    @property
+    def alive(self) -> bool:
+        return self._finalizer.alive
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def _stop_pool(task_queues, result_queue, processes) -> None:
+    """Stop the workers (they finish the batch in hand), free unread batches, close queues."""
+    for q in task_queues:
+        try:
+            q.put(None)
+        except (OSError, ValueError):
+            pass
+    deadline = time.monotonic() + 5
+    for process in processes:
+        while process.is_alive() and time.monotonic() < deadline:
+            worker.drain(result_queue)  # a worker blocked on a full pipe can then finish
+            process.join(0.05)
+        if process.is_alive():
+            process.terminate()
+            process.join(1)
+    worker.drain(result_queue)
+    for q in [*task_queues, result_queue]:
+        q.cancel_join_thread()
+        q.close()
+
+
+class _ProcessLoaderIter(_LoaderIter):
+    """One pass with worker processes; batches come back in order.
+
+    Up to ``num_workers * prefetch_factor`` batches are requested ahead. Results that
+    arrive early wait in ``self._early`` until their turn.
+    """
+
+    def __init__(self, loader: "DataLoader"):
+        super().__init__(loader)
+        self._persistent = loader.persistent_workers
+        if self._persistent:
+            if loader._pool is None or not loader._pool.alive:
+                loader._pool = _WorkerPool(loader, self._base_seed)
+            self._pool = loader._pool
+        else:
+            self._pool = _WorkerPool(loader, self._base_seed)
+        self._pool.epoch += 1
+        self._epoch = self._pool.epoch
+        self._timeout = loader.timeout
+        self._early = {}
+        self._sent = 0
+        self._received = 0
+        self._done = False
+        for _ in range(loader.num_workers * max(loader.prefetch, 1)):
+            if not self._send():
+                break
+
+    def _send(self) -> bool:
+        task = self._next_task()
+        if task is None:
+            return False
+        self._pool.task_queues[self._sent % self._pool.num_workers].put(
+            (self._epoch, self._sent, task[0], task[1]))
+        self._sent += 1
+        return True
+
+    def _dead_worker(self):
+        for process in self._pool.processes:
+            if not process.is_alive():
+                return process
+        return None
+
+    def _wait_for(self, seq: int):
+        start = time.monotonic()
+        while seq not in self._early:
+            try:
+                item = self._pool.result_queue.get(timeout=0.1)
+            except queue.Empty:
+                dead = self._dead_worker()
+                if dead is not None:
+                    try:  # a worker_init_fn failure is reported just before its worker exits
+                        item = self._pool.result_queue.get(timeout=0.5)
+                    except queue.Empty:
+                        raise RuntimeError(
+                            f"DataLoader: worker process {dead.name} (pid {dead.pid}) exited "
+                            f"unexpectedly with exit code {dead.exitcode}") from None
+                elif self._timeout and time.monotonic() - start > self._timeout:
+                    raise RuntimeError(
+                        f"DataLoader: timed out after {self._timeout} s waiting for batch {seq}")
+                else:
+                    continue
+            if item[0] == worker.INIT_FAILED:
+                return item[2]
+            epoch, got, payload = item
+            if epoch != self._epoch:  # from a pass that was left early
+                worker.discard_batch(payload)
+            else:
+                self._early[got] = payload
+        return self._early.pop(seq)
+
+    def __next__(self):
+        if self._done or self._received == self._sent or not self._pool.alive:
+            self.close()
+            raise StopIteration
+        try:
+            payload = self._wait_for(self._received)
+        except BaseException:
+            self._close_pool()
+            raise
+        self._received += 1
+        if isinstance(payload, worker.WorkerFailure):
+            self._close_pool()
+            payload.reraise()
+        self._send()  # keep the window full
+        return worker.unpack_batch(*payload)
+
+    def _close_pool(self) -> None:
+        self._done = True
+        for payload in self._early.values():
+            worker.discard_batch(payload)
+        self._early.clear()
+        self._pool.close()
+
+    def close(self) -> None:
+        """End the pass: stop the workers, or with ``persistent_workers`` keep them for the
+        next pass (the rest of this pass's batches are dropped when they arrive)."""
+        if self._done:
+            return
+        self._done = True
+        for payload in self._early.values():
+            worker.discard_batch(payload)
+        self._early.clear()
+        if not self._persistent:
+            self._pool.close()
+
+    def __del__(self):
+        if not getattr(self, "_done", True):
+            self.close()
 
 
 # ----------------------------------------------------------------------------- DataLoader
@@ -507,18 +690,31 @@ class DataLoader:
         sampler: the order of indices (excludes ``shuffle``).
         batch_sampler: yields whole lists of indices (excludes ``batch_size``, ``shuffle``,
             ``sampler`` and ``drop_last``).
-        num_workers: threads that load batches in parallel (0: see ``prefetch``).
+        num_workers: worker processes (or threads, see ``worker_type``) that load batches
+            in parallel; 0 loads in this process (see ``prefetch``).
         collate_fn: turns a list of samples into a batch (default: :func:`default_collate`).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
         generator: a ``numpy.random.Generator`` for shuffling and per-sample seeds; by
             default these come from minidl's generator (:func:`minidl.manual_seed`).
-        prefetch: batches requested ahead of the loop per worker thread. With
-            ``num_workers=0``, ``prefetch > 0`` means one background thread and ``prefetch=0``
-            means no thread at all.
+        prefetch: batches requested ahead of the loop per worker. With ``num_workers=0``,
+            ``prefetch > 0`` means one background thread and ``prefetch=0`` means no thread
+            at all.
         timeout: seconds to wait for a batch before raising (0: wait forever).
-        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each thread as it starts.
-        pin_memory, persistent_workers: accepted for PyTorch compatibility; no effect here.
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker as it starts;
+            if it raises in any worker, iterating raises its error (with the worker's
+            traceback) and all workers stop.
+        worker_type: ``"process"`` (the default, as PyTorch's ``num_workers``: each worker
+            has its own copy of the dataset, so file handles and other state are not shared)
+            or ``"thread"`` (workers share the dataset; cheaper to start, and enough when
+            loading is NumPy or PIL work that releases the GIL).
+        multiprocessing_context: ``"fork"``, ``"spawn"``, ``"forkserver"`` or a context
+            from ``multiprocessing.get_context``; default fork where the system has it
+            (the dataset is then not pickled), else spawn.
+        persistent_workers: keep the worker processes between passes instead of starting
+            them at every ``iter(loader)`` (``worker_init_fn`` then runs once per worker).
         prefetch_factor: PyTorch's name for ``prefetch``.
+        pin_memory: accepted for PyTorch compatibility; batches are host arrays, moved to a
+            device by ``.to(device)`` in the loop.
 
     Yields:
         Batches made by ``collate_fn``: with the default, the sample's structure with arrays
@@ -538,9 +734,15 @@ class DataLoader:
                  drop_last: bool = False, generator: np.random.Generator | None = None,
                  prefetch: int = 2, *, timeout: float = 0, worker_init_fn=None,
                  pin_memory: bool = False, persistent_workers: bool = False,
-                 prefetch_factor: int | None = None):
+                 prefetch_factor: int | None = None, worker_type: str = "process",
+                 multiprocessing_context=None):
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be an int >= 0, got {num_workers!r}")
+        if worker_type not in ("process", "thread"):
+            raise ValueError(f"DataLoader: worker_type must be 'process' or 'thread', got "
+                             f"{worker_type!r}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("DataLoader: persistent_workers=True needs num_workers > 0")
         if prefetch_factor is not None:
             prefetch = prefetch_factor
         if not isinstance(prefetch, int) or prefetch < 0:
@@ -574,8 +776,13 @@ class DataLoader:
         self.worker_init_fn = worker_init_fn
         self.pin_memory = pin_memory
         self.persistent_workers = persistent_workers
+        self.worker_type = worker_type
+        self.multiprocessing_context = multiprocessing_context
+        self._pool = None  # the persistent worker processes, started by the first pass
 
     def __iter__(self) -> _LoaderIter:
+        if self.num_workers > 0 and self.worker_type == "process":
+            return _ProcessLoaderIter(self)
         if self.num_workers > 0:
             return _ThreadedLoaderIter(self, self.num_workers,
                                        self.num_workers * max(self.prefetch, 1))
@@ -589,4 +796,5 @@ class DataLoader:
     def __repr__(self) -> str:
         return (f"DataLoader(dataset={type(self.dataset).__name__}, batch_size={self.batch_size}, "
                 f"sampler={type(self.sampler).__name__}, num_workers={self.num_workers}, "
-                f"drop_last={self.drop_last}, prefetch={self.prefetch})")
+                f"worker_type={self.worker_type!r}, drop_last={self.drop_last}, "
+                f"prefetch={self.prefetch})")

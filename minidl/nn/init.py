@@ -205,6 +205,8 @@ def kaiming_uniform_(tensor, a: float = 0, mode: str = "fan_in",
         >>> float(w.abs().max()) <= math.sqrt(2) * math.sqrt(3 / (16 * 9))
         True
     """
+    if tensor.numel() == 0:  # nothing to fill (PyTorch: a no-op), e.g. Linear(0, 4)
+        return tensor
     fan = _calculate_correct_fan(tensor, mode)
     if fan == 0:
         raise ShapeError(f"kaiming_uniform_: cannot initialise a tensor of shape "

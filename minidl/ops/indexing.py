@@ -25,7 +25,7 @@ from ..autograd.function import Function
 from ..backend import array_module
 from ..tensor import Tensor
 from ._util import ensure_tensor, normalize_dim
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 
 __all__ = ["getitem", "gather", "index_select", "masked_fill", "take_along_dim",
            "scatter_add_along_dim"]
@@ -200,6 +200,12 @@ def gather(x, dim: int, index):
         if d != dim and index.shape[d] > x.shape[d]:
             raise ShapeError(f"gather: index of shape {tuple(index.shape)} is larger than "
                              f"input of shape {x.shape} in dim {d}")
+    if index.size:  # NumPy would wrap negative indices and raise its own IndexError
+        low, high = int(index.min()), int(index.max())
+        if low < 0 or high >= x.shape[dim]:
+            bad = low if low < 0 else high
+            raise ArgumentError(f"gather: index {bad} is out of bounds for dim {dim} with size "
+                                f"{x.shape[dim]} (indices must be in [0, {x.shape[dim]}))")
     return Gather.apply(x, dim, index)
 
 

@@ -410,8 +410,14 @@ def std(x, dim=None, unbiased: bool = True, keepdim: bool = False, **kwargs):
 
 # ------------------------------------------------- logsumexp and the softmaxes
 def _stable_max(x, axis):
-    """max over ``axis`` (kept) with infinities replaced by 0, for shifting exponents."""
+    """max over ``axis`` (kept) with infinities and NaN replaced by 0, for shifting
+    exponents; 0 where ``axis`` is empty (there is nothing to shift)."""
     xp = array_module(x)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if x.size == 0:
+        shape = tuple(1 if a % x.ndim in {b % x.ndim for b in axes} else n
+                      for a, n in enumerate(x.shape))
+        return xp.zeros(shape, dtype=x.dtype)
     m = x.max(axis=axis, keepdims=True)
     return xp.where(xp.isfinite(m), m, 0)
 
@@ -427,8 +433,10 @@ class LogSumExp(Function):
         xp = array_module(x)
         m = _stable_max(x, axes)
         total = xp.exp(x - m).sum(axis=axes, keepdims=True)
-        # total is 0 only when every x is -inf; then y = -inf, without log(0)'s warning
+        # total is 0 when every x is -inf (or there is none): y = -inf, without log(0)'s
+        # warning; a NaN anywhere makes total NaN, and y stays NaN (a diverged model shows)
         y = xp.where(total > 0, m + xp.log(xp.where(total > 0, total, 1)), -xp.inf)
+        y = xp.where(xp.isnan(total), xp.nan, y)
         y = y.astype(x.dtype, copy=False)
         ctx.save_for_backward(x, y)
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -489,7 +497,10 @@ class LogSoftmax(Function):
     def forward(ctx, x, dim):
         xp = array_module(x)
         shifted = x - _stable_max(x, dim)
-        y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        total = xp.exp(shifted).sum(axis=dim, keepdims=True)
+        if x.size == 0:  # an empty dim sums to 0: nothing to normalise, no log(0) warning
+            total = xp.ones_like(total)
+        y = shifted - xp.log(total)
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y

@@ -312,6 +312,8 @@ def repeat(x, *repeats):
     """
     x = ensure_tensor(x)
     repeats = _sizes("repeat", repeats)
+    if any(r < 0 for r in repeats):
+        raise ShapeError(f"repeat: repeats must be non-negative, got {repeats}")
     if len(repeats) < x.ndim:
         raise ShapeError(f"repeat: need at least {x.ndim} repeats for shape {x.shape}, "
                          f"got {repeats}")

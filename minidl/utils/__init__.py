@@ -9,7 +9,7 @@ Example:
     0.5
 """
 from . import data
-from . import graph, logger, manifold, metrics, plotting, progress  # noqa: F401
+from . import graph, logger, manifold, metrics, plotting, progress, rundir  # noqa: F401
 from . import summary as _summary_module  # noqa: F401
 from .logger import RunLogger, format_epoch_summary, read_metrics
 from .metrics import (AverageMeter, RunningAverage, accuracy, confusion_matrix, iou_per_class,
@@ -18,4 +18,5 @@ from .metrics import (AverageMeter, RunningAverage, accuracy, confusion_matrix, 
 from .manifold import pca, trustworthiness, tsne
 from .plotting import make_grid, plot_curves, plot_lr, save_image_grid
 from .progress import ProgressBar
+from .rundir import RunDirectory, add_run_arguments
 from .summary import ModelSummary, summary

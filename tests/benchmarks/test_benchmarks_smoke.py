@@ -76,3 +76,10 @@ def test_torch_worker_quick():
                "--quick")
     res = json.loads(proc.stdout.splitlines()[-1][len("RESULT "):])
     assert res["env"]["threads"] >= 1 and res["seconds"] > 0
+
+
+def test_dataloader_workers_benchmark_runs():
+    import dataloader_workers
+
+    results = dataloader_workers.main(["--images", "64", "--batch-size", "32", "--rounds", "1"])
+    assert len(results) == 8 and all(rate > 0 for rate in results.values())

@@ -7,14 +7,14 @@ are right, even on machines where the kernels cannot run. Sums are taken in the 
 order as the array code, so the comparisons are exact.
 """
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 import minidl.nn.functional as F
 from minidl.cuda import transcription
 from minidl.nn.functional.im2col import col2im, conv_output_size, im2col
-from tests.strategies import conv2d_geometries, pool2d_geometries
+from tests.strategies import examples, conv2d_geometries, pool2d_geometries
 
 seeds = st.integers(0, 2**31 - 1)
 
@@ -35,7 +35,7 @@ def im2col_cases(draw):
 
 
 @given(im2col_cases(), seeds, st.sampled_from([np.float32, np.float64, np.int64]))
-@settings(max_examples=30)
+@examples(30)
 def test_im2col_thread_formula_equals_the_strided_view(case, seed, dtype):
     shape, (kernel, stride, padding, dilation, out_hw) = case
     x = (np.random.default_rng(seed).standard_normal(shape) * 10).astype(dtype)
@@ -50,7 +50,7 @@ def test_im2col_thread_formula_equals_the_strided_view(case, seed, dtype):
 
 
 @given(im2col_cases(), seeds)
-@settings(max_examples=30)
+@examples(30)
 def test_col2im_gather_equals_the_tap_loop(case, seed):
     shape, (kernel, stride, padding, dilation, out_hw) = case
     rows = shape[1] * kernel[0] * kernel[1]
@@ -80,7 +80,7 @@ def _pool_args(geom, out_hw):
 
 
 @given(pool2d_geometries(), seeds, st.sampled_from(["distinct", "ties", "nan", "int"]))
-@settings(max_examples=40)
+@examples(40)
 def test_max_pool_thread_formulas_equal_the_array_code(geom, seed, values):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(geom["x"])

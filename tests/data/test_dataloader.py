@@ -1,4 +1,7 @@
-"""DataLoader: batching, samplers, collate, seeded shuffling, worker threads."""
+"""DataLoader: batching, samplers, collate, seeded shuffling, worker threads.
+
+Worker processes (the default for ``num_workers > 0``) are tested in test_worker.py; the
+tests here that are about threads say ``worker_type="thread"``."""
 import collections
 import gc
 import threading
@@ -96,10 +99,11 @@ def test_explicit_generator_fixes_the_order():
 
 def test_random_augmentations_identical_with_and_without_threads():
     results = []
-    for prefetch, workers in [(0, 0), (3, 0), (1, 3), (2, 2)]:
+    for prefetch, workers, kind in [(0, 0, "thread"), (3, 0, "thread"), (1, 3, "thread"),
+                                    (2, 2, "thread"), (2, 2, "process")]:
         minidl.manual_seed(11)
         loader = DataLoader(Augmented(), batch_size=5, shuffle=True, prefetch=prefetch,
-                            num_workers=workers)
+                            num_workers=workers, worker_type=kind)
         results.append(_epoch(loader) + _epoch(loader))
     reference = results[0]
     for other in results[1:]:
@@ -112,7 +116,8 @@ def test_random_augmentations_identical_with_and_without_threads():
 
 
 def test_order_kept_when_workers_finish_out_of_order():
-    loader = DataLoader(Indexed(40, sleep=True), batch_size=3, num_workers=4, prefetch=2)
+    loader = DataLoader(Indexed(40, sleep=True), batch_size=3, num_workers=4, prefetch=2,
+                        worker_type="thread")
     got = np.concatenate([y.numpy() for _, y in loader]).tolist()
     assert got == list(range(40))
 
@@ -131,9 +136,11 @@ class Failing(Dataset):
         return _failing_getitem(i)
 
 
-@pytest.mark.parametrize("prefetch,workers", [(0, 0), (2, 0), (1, 3)])
-def test_worker_exception_reraised_with_original_traceback(prefetch, workers):
-    loader = DataLoader(Failing(), batch_size=2, prefetch=prefetch, num_workers=workers)
+@pytest.mark.parametrize("prefetch,workers,kind", [(0, 0, "thread"), (2, 0, "thread"),
+                                                   (1, 3, "thread"), (1, 2, "process")])
+def test_worker_exception_reraised_with_original_traceback(prefetch, workers, kind):
+    loader = DataLoader(Failing(), batch_size=2, prefetch=prefetch, num_workers=workers,
+                        worker_type=kind)
     it = iter(loader)
     with pytest.raises(KeyError, match="sample 5 is broken") as info:
         list(it)
@@ -150,7 +157,8 @@ def test_worker_exception_reraised_with_original_traceback(prefetch, workers):
 
 
 def test_abandoned_iterator_stops_its_threads():
-    loader = DataLoader(Indexed(400, sleep=True), batch_size=2, num_workers=3, prefetch=2)
+    loader = DataLoader(Indexed(400, sleep=True), batch_size=2, num_workers=3, prefetch=2,
+                        worker_type="thread")
     it = iter(loader)
     next(it)
     assert len(_threads_named()) == 3
@@ -177,7 +185,8 @@ def test_worker_init_fn_runs_in_each_thread():
     def init(worker_id):
         with lock:
             seen.append((worker_id, threading.current_thread().name))
-    list(DataLoader(Indexed(6), batch_size=2, num_workers=2, worker_init_fn=init))
+    list(DataLoader(Indexed(6), batch_size=2, num_workers=2, worker_init_fn=init,
+                    worker_type="thread"))
     assert sorted(w for w, _ in seen) == [0, 1]
     assert all(name.startswith("minidl-dataloader") for _, name in seen)
 

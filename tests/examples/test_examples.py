@@ -3,6 +3,7 @@ import ast
 import os
 import pathlib
 import re
+import signal
 import subprocess
 import sys
 
@@ -73,13 +74,40 @@ def test_cifar_examples_quick_run_on_the_stand_in(tmp_path, script):
     assert header.startswith("epoch,lr,train_loss,train_acc,val_loss,val_acc")
 
 
-def test_cifar_example_resume_continues_from_the_last_checkpoint(tmp_path):
+def test_cifar_example_never_clobbers_a_run_and_saves_on_ctrl_c(tmp_path):
     args = ["--data", "synthetic", "--quick", "--subset", "64", "--out", "run", "--no-progress"]
-    run_example("simple_cnn_cifar.py", *args, cwd=tmp_path)
+    env = dict(os.environ, MINIDL_DATA=str(tmp_path / "data"))
+    script = str(EXAMPLES / "simple_cnn_cifar.py")
+    # --resume with nothing to resume, then a second run into a used directory: one-line errors
+    proc = subprocess.run([sys.executable, script, *args, "--resume"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "--resume: there is no checkpoint run/last.ckpt" in proc.stderr
+    # Ctrl-C in the second epoch: a checkpoint after epoch 1 and the resume command
+    # (SIGINT restored to its default: a shell's background job would start with it ignored)
+    proc = subprocess.Popen([sys.executable, script, *args, "--epochs", "50"], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    for line in proc.stdout:
+        if re.match(r"epoch +1/50", line):
+            break
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in stderr, stderr
+    assert "interrupted: saved run/last.ckpt; resume with:" in stderr
+    assert f"python {script} {' '.join(args)} --epochs 50 --resume" in stderr
+    metrics = (tmp_path / "run" / "metrics.csv").read_text()
+    proc = subprocess.run([sys.executable, script, *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "already holds a run" in proc.stderr
+    assert (tmp_path / "run" / "metrics.csv").read_text() == metrics  # not clobbered
     out = run_example("simple_cnn_cifar.py", *args, "--epochs", "2", "--resume", cwd=tmp_path)
-    assert "resumed from" in out and "epoch 2/2" in out and "epoch 1/2" not in out
+    assert "resumed from run/last.ckpt after epoch 1" in out and "epoch 2/2" in out
     rows = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
+    out = run_example("simple_cnn_cifar.py", *args, "--overwrite", cwd=tmp_path)
+    rows = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["1"]
 
 
 def test_examples_have_help(tmp_path):

@@ -116,3 +116,13 @@ def test_reproducible_and_float64():
     b = init.kaiming_normal_(minidl.empty(5, 5, dtype=minidl.float64))
     np.testing.assert_array_equal(a._array, b._array)
     assert a.dtype == np.float64
+
+
+def test_layers_with_no_inputs_or_outputs_initialise_and_run():
+    import minidl.nn as nn
+    assert nn.Linear(0, 2)(minidl.zeros(3, 0)).tolist() == [[0.0, 0.0]] * 3
+    assert nn.Linear(2, 0)(minidl.zeros(3, 2)).shape == (3, 0)
+    with pytest.raises(minidl.errors.ShapeError, match="Linear: in_features must be"):
+        nn.Linear(-1, 3)
+    with pytest.raises(minidl.errors.ShapeError, match="BatchNorm2d: num_features must be"):
+        nn.BatchNorm2d(-1)

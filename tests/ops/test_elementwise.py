@@ -2,11 +2,11 @@
 error messages of binary ops, dtype promotion, and the subgradients at kinks."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
-from tests.strategies import broadcastable_shapes, domain_arrays
+from tests.strategies import examples, broadcastable_shapes, domain_arrays
 
 COMPARISONS = {
     "eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
@@ -19,7 +19,7 @@ OPERATORS = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "le": "__le__", "gt
 
 
 @pytest.mark.parametrize("name", sorted(COMPARISONS))
-@settings(max_examples=10)
+@examples(10)
 @given(data=st.data())
 def test_comparisons_match_numpy_and_have_no_gradient(name, data):
     sa, sb = data.draw(broadcastable_shapes(2))

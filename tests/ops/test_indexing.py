@@ -5,13 +5,13 @@ the sum of their gradients. The reference for that is ``np.add.at`` (fine in a
 test; the library itself uses bincount so that the same code runs on CuPy)."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 from minidl.autograd import gradcheck
 from minidl.ops.indexing import scatter_add_along_dim
-from tests.strategies import arrays, shape_and_dim, shapes
+from tests.strategies import examples, arrays, shape_and_dim, shapes
 
 
 def t64(a, requires_grad=False):
@@ -80,7 +80,7 @@ def test_index_with_tensors_and_masks():
 
 
 @given(data=st.data())
-@settings(max_examples=15)
+@examples(15)
 def test_random_integer_index_gradient(data):
     shape = data.draw(shapes(1, 3))
     a = data.draw(arrays(shape))
@@ -109,7 +109,7 @@ def test_index_errors_name_getitem_and_the_shape():
 
 # ------------------------------------------------------------------- gather
 @given(data=st.data())
-@settings(max_examples=15)
+@examples(15)
 def test_gather_matches_numpy_and_accumulates(data):
     shape, dim = data.draw(shape_and_dim(1, 3))
     a = data.draw(arrays(shape))
@@ -184,3 +184,12 @@ def test_masked_fill():
                               minidl.tensor([True, False]), 0).dtype == np.float32
     with pytest.raises(TypeError, match="masked_fill: mask must be a bool tensor"):
         x.masked_fill(minidl.tensor([1, 0]), 0.0)
+
+
+@pytest.mark.parametrize("bad", [3, 7, -1])
+def test_gather_out_of_range_index_is_a_clear_error(bad):
+    x = minidl.zeros(2, 3)
+    with pytest.raises(minidl.errors.ArgumentError,
+                       match=rf"gather: index {bad} is out of bounds for dim 1 with size 3"):
+        minidl.gather(x, 1, minidl.tensor([[0, bad], [1, 2]]))
+    assert minidl.gather(x, 1, minidl.tensor(np.zeros((2, 0), np.int64))).shape == (2, 0)

@@ -2,12 +2,12 @@
 dims) against np.matmul with gradchecks, a product worked by hand, and the errors."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 from minidl.autograd import gradcheck
-from tests.strategies import arrays
+from tests.strategies import examples, arrays
 
 
 def t64(a, requires_grad=False):
@@ -30,7 +30,7 @@ RANK_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(RANK_CASES))
-@settings(max_examples=3)
+@examples(3)
 @given(data=st.data())
 def test_matmul_rank_cases(case, data):
     sa, sb = RANK_CASES[case]

@@ -21,13 +21,13 @@ from typing import Callable
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 from minidl.autograd import gradcheck
 from minidl.ops import elementwise, indexing, linalg, reduction, shape
-from tests.strategies import broadcastable_shapes, domain_arrays, shapes
+from tests.strategies import examples, broadcastable_shapes, domain_arrays, shapes
 
 F64 = minidl.float64
 
@@ -279,7 +279,7 @@ def test_forward_matches_numpy(op, data, device):
 
 
 @pytest.mark.parametrize("op", [op for op in OPS if op.float32], ids=_ids)
-@settings(max_examples=3)
+@examples(3)
 @given(data=st.data())
 def test_float32_in_float32_out(op, data, device):
     arrays = _draw_inputs(data, op, op.shapes())
@@ -289,7 +289,7 @@ def test_float32_in_float32_out(op, data, device):
 
 
 @pytest.mark.parametrize("op", OPS, ids=_ids)
-@settings(max_examples=8)
+@examples(8)
 @given(data=st.data())
 def test_gradcheck(op, data, device):
     arrays = _draw_inputs(data, op, op.shapes())
@@ -298,7 +298,7 @@ def test_gradcheck(op, data, device):
 
 
 @pytest.mark.parametrize("op", BROADCAST_OPS, ids=_ids)
-@settings(max_examples=10)
+@examples(10)
 @given(data=st.data())
 def test_broadcasting_gradients(op, data, device):
     arrays = _draw_inputs(data, op, broadcastable_shapes(op.arity))

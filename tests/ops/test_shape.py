@@ -2,12 +2,12 @@
 expand, repeat, cat/stack/split/chunk, flip/roll and constant padding (crop included)."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 from minidl.autograd import gradcheck
-from tests.strategies import arrays, shape_and_dim, shapes
+from tests.strategies import examples, arrays, shape_and_dim, shapes
 
 
 def t64(a, requires_grad=False):
@@ -39,7 +39,7 @@ def test_reshape_gradient_is_reshaped_back():
 
 # --------------------------------------------------------------- permutations
 @given(data=st.data())
-@settings(max_examples=10)
+@examples(10)
 def test_permute_and_transpose(data):
     shape = data.draw(shapes(1, 4))
     perm = data.draw(st.permutations(range(len(shape))))
@@ -116,7 +116,7 @@ def test_expand_gradient_sums_the_copies():
 
 
 @given(data=st.data())
-@settings(max_examples=10)
+@examples(10)
 def test_repeat_matches_tile(data):
     shape = data.draw(shapes(0, 3, max_side=3))
     reps = tuple(data.draw(st.lists(st.integers(1, 3), min_size=len(shape),
@@ -136,7 +136,7 @@ def test_repeat_gradient_counts_copies_and_error():
 
 # ----------------------------------------------------- cat, stack, split, chunk
 @given(data=st.data())
-@settings(max_examples=10)
+@examples(10)
 def test_cat_stack_any_dim(data):
     shape, dim = data.draw(shape_and_dim(1, 3, max_side=3))
     sizes = data.draw(st.lists(st.integers(0, 3), min_size=1, max_size=3))
@@ -176,7 +176,7 @@ def test_cat_gradient_goes_to_each_part():
 
 
 @given(data=st.data())
-@settings(max_examples=10)
+@examples(10)
 def test_split_and_chunk_round_trip(data):
     shape, dim = data.draw(shape_and_dim(1, 3, max_side=5))
     n = shape[dim]
@@ -209,7 +209,7 @@ def test_split_errors():
 
 # ---------------------------------------------------------------- flip, roll
 @given(data=st.data())
-@settings(max_examples=10)
+@examples(10)
 def test_flip_and_roll(data):
     shape = data.draw(shapes(1, 3))
     a = data.draw(arrays(shape))
@@ -242,7 +242,7 @@ def _pad_reference(a, pad, value):
 
 
 @given(data=st.data())
-@settings(max_examples=15)
+@examples(15)
 def test_pad_matches_numpy_including_crops(data):
     shape = data.draw(shapes(1, 3, min_side=2, max_side=4))
     n_dims = data.draw(st.integers(1, len(shape)))

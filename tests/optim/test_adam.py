@@ -1,10 +1,12 @@
 """Adam and AdamW against a NumPy transcription of PyTorch's algorithms (and PyTorch itself)."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from minidl.optim import Adam, AdamW
+
+from tests.strategies import examples
 
 from .problems import make_params, minidl_backward, run_minidl, run_reference, run_torch
 
@@ -65,7 +67,7 @@ def test_adamw_matches_reference_over_100_steps(options):
         np.testing.assert_allclose(p._array, e, rtol=1e-11, atol=1e-12)
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(lr=st.floats(1e-4, 0.1), beta1=st.floats(0, 0.99), beta2=st.floats(0.5, 0.9999),
        weight_decay=st.floats(0, 0.2), amsgrad=st.booleans(), decoupled=st.booleans())
 def test_adam_matches_reference_for_drawn_hyperparameters(lr, beta1, beta2, weight_decay,

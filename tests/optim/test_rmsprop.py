@@ -1,10 +1,12 @@
 """RMSprop against a NumPy transcription of PyTorch's algorithm (and PyTorch itself)."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from minidl.optim import RMSprop
+
+from tests.strategies import examples
 
 from .problems import make_params, run_minidl, run_reference, run_torch
 
@@ -50,7 +52,7 @@ def test_rmsprop_matches_reference_over_100_steps(options):
         np.testing.assert_allclose(p._array, e, rtol=1e-11, atol=1e-12)
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(lr=st.floats(1e-4, 0.05), alpha=st.floats(0.5, 0.999), momentum=st.floats(0, 0.95),
        weight_decay=st.floats(0, 0.1), centered=st.booleans())
 def test_rmsprop_matches_reference_for_drawn_hyperparameters(lr, alpha, momentum,

@@ -1,10 +1,12 @@
 """SGD against a NumPy transcription of PyTorch's algorithm (and PyTorch itself when present)."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from minidl.optim import SGD
+
+from tests.strategies import examples
 
 from .problems import run_minidl, run_reference, run_torch
 
@@ -51,7 +53,7 @@ def test_sgd_matches_reference_over_100_steps(options):
         assert not np.allclose(params[0]._array, run_reference(sgd_reference(0.05), steps=0)[0])
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(lr=st.floats(1e-3, 0.2), momentum=st.sampled_from([0.0, 0.5, 0.9, 0.99]),
        dampening=st.floats(0, 1), weight_decay=st.floats(0, 0.1), nesterov=st.booleans())
 def test_sgd_matches_reference_for_drawn_hyperparameters(lr, momentum, dampening,

@@ -5,12 +5,13 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from minidl.teach import KINDS, S0, VerificationError, check, from_values, generate, render
 from minidl.teach import planted_mistakes, render_sheet
 from minidl.teach import problems as P
+from tests.strategies import examples
 
 geometry = st.fixed_dictionaries({
     "size": st.integers(2, 5), "kernel": st.integers(1, 3), "stride": st.integers(1, 2),
@@ -26,7 +27,7 @@ def _fits(kind, g):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@settings(max_examples=60)
+@examples(60)
 @given(seed=st.integers(0, 2**31 - 1), g=geometry)
 def test_every_problem_is_verified_three_ways(kind, seed, g):
     """generate() raises VerificationError unless loops, autograd and finite differences agree;
@@ -45,7 +46,7 @@ def test_every_problem_is_verified_three_ways(kind, seed, g):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@settings(max_examples=40)
+@examples(40)
 @given(seed=st.integers(0, 2**31 - 1))
 def test_planted_mistakes_are_recognised_and_right_answers_pass(kind, seed):
     p = generate(kind, seed=seed, size=4, kernel=2, features=3)

@@ -4,12 +4,13 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 from minidl.utils import manifold
 from minidl.utils.manifold import pca, trustworthiness, tsne
+from tests.strategies import examples
 
 
 def pca_reference(X, k):
@@ -34,7 +35,7 @@ def same_up_to_column_signs(A, B, atol):
     np.testing.assert_allclose(A, B * signs, atol=atol)
 
 
-@settings(max_examples=25, deadline=None)
+@examples(25, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), n=st.integers(6, 40), d=st.integers(2, 6),
        data=st.data())
 def test_pca_matches_covariance_eigenvectors(seed, n, d, data):

@@ -184,7 +184,7 @@ def read_binary_batch(path: str) -> tuple[np.ndarray, np.ndarray]:
                          f"{RECORD_BYTES}-byte records")
     records = raw.reshape(-1, RECORD_BYTES)
     labels = records[:, 0].astype(np.int64)
-    if labels.max() > 9:
+    if labels.max() > 9:  # uint8: never negative
         raise ValueError(f"CIFAR10: {path} holds label {labels.max()}, expected 0..9")
     images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels
@@ -210,11 +210,26 @@ def read_python_batch(path: str) -> tuple[np.ndarray, np.ndarray]:
         data, labels = _get(batch, "data"), _get(batch, "labels")
     except KeyError as exc:
         raise ValueError(f"CIFAR10: {path} lacks the entry {exc}") from None
-    data = np.asarray(data, dtype=np.uint8)
-    labels = np.asarray(labels, dtype=np.int64)
+    # as strict as the binary reader: the real batches hold a (N, 3072) uint8 array and a
+    # list of N ints in 0..9; a cast would silently wrap 300 to 44 or -1 to 255
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8:
+        kind = f"a {data.dtype} array" if isinstance(data, np.ndarray) else type(data).__name__
+        raise ValueError(f"CIFAR10: {path} holds data as {kind}; expected a uint8 array of "
+                         "shape (N, 3072)")
+    try:
+        labels = np.asarray(labels)
+    except (TypeError, ValueError):
+        labels = np.asarray([], dtype=object)
+    if labels.ndim != 1 or (labels.size and labels.dtype.kind not in "iu"):
+        raise ValueError(f"CIFAR10: {path} holds labels of dtype {labels.dtype} and shape "
+                         f"{labels.shape}; expected a list of N integers in 0..9")
+    labels = labels.astype(np.int64)
     if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(labels) != len(data):
         raise ValueError(f"CIFAR10: {path} holds data of shape {data.shape} and {len(labels)} "
                          "labels; expected (N, 3072) and N labels")
+    if labels.size and (labels.min() < 0 or labels.max() > 9):
+        bad = labels[(labels < 0) | (labels > 9)][0]
+        raise ValueError(f"CIFAR10: {path} holds label {bad}, expected 0..9")
     images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels
 

@@ -6,6 +6,8 @@
 
 Classes are the sub-folder names in sorted order (``cat`` -> 0, ``dog`` -> 1); files inside
 are found recursively and sorted by path, so the order never depends on the file system.
+Symbolic links to folders are followed, each real folder once (a link back up the tree,
+``cat/up -> ..``, is not a loop). A file that cannot be decoded raises ``OSError`` naming it.
 
 Example:
     >>> import os, tempfile
@@ -32,10 +34,23 @@ IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tif
 
 
 def default_loader(path: str) -> Image.Image:
-    """Open an image file as an RGB PIL image (the file is read fully and closed)."""
-    with open(path, "rb") as f:
-        img = Image.open(f)
-        return img.convert("RGB")
+    """Open an image file as an RGB PIL image (the file is read fully and closed).
+
+    Raises:
+        OSError: the file cannot be read or decoded (truncated, not an image, too large);
+            the message names the file and PIL's reason.
+    """
+    try:
+        with open(path, "rb") as f:
+            img = Image.open(f)
+            return img.convert("RGB")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise _decode_error(path, exc) from exc
+
+
+def _decode_error(path: str, exc: BaseException) -> OSError:
+    return OSError(f"ImageFolder: cannot decode the image file {path}: "
+                   f"{type(exc).__name__}: {exc}")
 
 
 def find_classes(directory: str) -> tuple[list[str], dict[str, int]]:
@@ -57,13 +72,35 @@ def make_dataset(directory: str, class_to_idx: dict[str, int], extensions=IMG_EX
         def is_valid_file(path):
             return path.lower().endswith(exts)
     samples = []
+    folders = {cls: _identity(os.path.join(directory, cls)) for cls in class_to_idx}
     for cls in sorted(class_to_idx):
-        folder = os.path.join(directory, cls)
-        paths = [os.path.join(dirpath, name)
-                 for dirpath, _, filenames in os.walk(folder, followlinks=True)
-                 for name in filenames]
-        samples.extend((p, class_to_idx[cls]) for p in sorted(paths) if is_valid_file(p))
+        # a link to the root or to another class's folder is not followed: its images
+        # belong to another class (or to this one twice)
+        others = {_identity(directory)} | {f for c, f in folders.items() if c != cls}
+        samples.extend((p, class_to_idx[cls])
+                       for p in sorted(_walk_files(os.path.join(directory, cls), others))
+                       if is_valid_file(p))
     return samples
+
+
+def _identity(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _walk_files(folder: str, seen: set) -> list[str]:
+    """Every file under ``folder``, following links to folders but entering each real
+    folder (device, inode) only once and none in ``seen``, so that links forming a loop
+    end the walk."""
+    seen, paths = set(seen), []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        identity = _identity(dirpath)
+        if identity in seen:
+            dirnames[:] = []  # already walked (a link back up, or two links to one folder)
+            continue
+        seen.add(identity)
+        paths.extend(os.path.join(dirpath, name) for name in filenames)
+    return paths
 
 
 class ImageFolder(Dataset):
@@ -102,7 +139,12 @@ class ImageFolder(Dataset):
 
     def __getitem__(self, index: int):
         path, target = self.samples[index]
-        img = self.loader(path)
+        try:
+            img = self.loader(path)
+        except (OSError, ValueError, SyntaxError) as exc:
+            if path in str(exc):
+                raise
+            raise _decode_error(path, exc) from exc
         if self.transform is not None:
             img = self.transform(img)
         if self.target_transform is not None:

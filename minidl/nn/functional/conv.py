@@ -213,12 +213,14 @@ def _weight_matrix(weight, rotated: bool = False):
     :func:`.im2col.kernel_taps`), (KH*KW*O, C).
     """
     taps = kernel_taps(weight, rotated)
-    return taps.reshape(-1, taps.shape[3])
+    kh, kw, c, o = taps.shape
+    return taps.reshape(kh * kw * c, o)  # explicit sizes: -1 is ambiguous when O = 0
 
 
 def _rows_last(dy):
     """dL/dy (N, O, OH, OW) as an (N*OH*OW, O) matrix (no copy when it is channels-last)."""
-    return dy.transpose(0, 2, 3, 1).reshape(-1, dy.shape[1])
+    n, o, oh, ow = dy.shape
+    return dy.transpose(0, 2, 3, 1).reshape(n * oh * ow, o)
 
 
 def _convolve_last(x, weight, geom: "ConvGeometry", bias=None, rotated: bool = False):
@@ -228,7 +230,7 @@ def _convolve_last(x, weight, geom: "ConvGeometry", bias=None, rotated: bool = F
     n, o = x.shape[0], wmat.shape[1]
     cols = _columns_last(x, geom)                                    # (L, K)
     out = xp.empty((n,) + tuple(geom.out_hw) + (o,), dtype=x.dtype)  # (N, OH, OW, O)
-    xp.matmul(cols, wmat, out=out.reshape(-1, o))
+    xp.matmul(cols, wmat, out=out.reshape(cols.shape[0], o))
     if bias is not None:
         out += bias
     return out.transpose(0, 3, 1, 2)

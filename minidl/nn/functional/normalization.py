@@ -35,6 +35,12 @@ from ...errors import ArgumentError, ShapeError
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm"]
 
 
+def _per_row(shape, lead: int) -> tuple:
+    """``shape`` as (its first ``lead`` sizes, the product of the rest): an explicit
+    reshape target, because ``reshape(n, c, -1)`` is ambiguous for an empty batch (N = 0)."""
+    return tuple(shape[:lead]) + (math.prod(shape[lead:]),)
+
+
 def _channel_view(v, ndim: int):
     """A per-channel vector (C,) viewed as (1, C, 1, ..., 1) so that it broadcasts over x."""
     return v.reshape((1, -1) + (1,) * (ndim - 2))
@@ -47,15 +53,14 @@ def _channel_sum(a, b=None):
     several times faster than ``(a * b).sum(axis=(0, 2, 3))`` on large activations.
     """
     xp = array_module(a)
-    n, c = a.shape[0], a.shape[1]
-    a3 = a.reshape(n, c, -1)
+    a3 = a.reshape(_per_row(a.shape, 2))
     if b is None:
         if xp is not np:
             # On a GPU a reduction along the contiguous L axis first, then over N, is
             # many times faster than CuPy's einsum, which reduces N and L in one strided pass.
             return a3.sum(axis=2).sum(axis=0)
         return xp.einsum("ncl->c", a3)
-    return xp.einsum("ncl,ncl->c", a3, b.reshape(n, c, -1))
+    return xp.einsum("ncl,ncl->c", a3, b.reshape(a3.shape))
 
 
 def _normalized_grad(gh, xhat, inv_std, axis):
@@ -222,8 +227,10 @@ class LayerNorm(Function):
         gx = None
         if need_x:
             gh = g if weight is None else g * weight  # dL/dxhat
-            rows = inv_std.shape[0]
-            gx = _normalized_grad(gh.reshape(rows, -1), xhat.reshape(rows, -1), inv_std, 1)
+            rows = (inv_std.shape[0], xhat.size // max(inv_std.shape[0], 1))
+            if inv_std.shape[0] == 0:  # an empty batch: the normalised size from the shape
+                rows = (0, math.prod(xhat.shape[len(ctx.lead):]))
+            gx = _normalized_grad(gh.reshape(rows), xhat.reshape(rows), inv_std, 1)
             gx = gx.reshape(g.shape)
         # gradients of the broadcast shape; the engine sums them over the leading dims
         return gx, g * xhat if need_w else None, g if need_b else None
@@ -269,7 +276,7 @@ class GroupNorm(Function):
     def forward(ctx, x, weight, bias, *, num_groups, eps):
         xp = array_module(x)
         n = x.shape[0]
-        xg = x.reshape(n, num_groups, -1)  # (N, G, C/G * L)
+        xg = x.reshape(n, num_groups, math.prod(x.shape[1:]) // num_groups)  # (N, G, C/G * L)
         mean = xg.mean(axis=2, keepdims=True)
         xhat = xg - mean
         var = (xhat * xhat).mean(axis=2, keepdims=True)
@@ -291,8 +298,9 @@ class GroupNorm(Function):
         if need_x:
             gh = g if weight is None else g * _channel_view(weight, g.ndim)
             n, groups = g.shape[0], ctx.num_groups
-            gx = _normalized_grad(gh.reshape(n, groups, -1), xhat.reshape(n, groups, -1),
-                                  inv_std, 2).reshape(g.shape)
+            rows = (n, groups, math.prod(g.shape[1:]) // groups)
+            gx = _normalized_grad(gh.reshape(rows), xhat.reshape(rows), inv_std,
+                                  2).reshape(g.shape)
         return (gx, _channel_sum(g, xhat) if need_w else None,
                 _channel_sum(g) if need_b else None)
 
@@ -359,7 +367,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if running_mean is not None or running_var is not None:
         xp = array_module(input._array)
         n, c = input.shape[:2]
-        x3 = input._array.reshape(n, c, -1)
+        x3 = input._array.reshape(_per_row(input.shape, 2))
         count = x3.shape[2]
         if count < 2:
             raise ShapeError(

@@ -435,30 +435,46 @@ def adaptive_windows(size: int, out: int) -> list:
     return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
-def _averaging_matrix(size: int, out: int):
-    """A (out, size) matrix whose row i averages the rows of window i."""
-    a = np.zeros((out, size))
-    for i, (start, end) in enumerate(adaptive_windows(size, out)):
-        a[i, start:end] = 1.0 / (end - start)
-    return a
+def _window_means(x, windows, axis: int):
+    """The mean of ``x`` over each [start, end) window along ``axis``, stacked there.
+
+    Sums of slices, not a product with an averaging matrix: 0 * NaN is NaN, so a matrix
+    would spread one NaN or Inf of the input into every output window."""
+    xp = array_module(x)
+    return xp.stack([x[(slice(None),) * (axis % x.ndim) + (slice(start, end),)].mean(axis=axis)
+                     for start, end in windows], axis=axis)
+
+
+def _window_means_backward(g, windows, size: int, axis: int):
+    """dL/dx of :func:`_window_means`: each window's gradient shared among its elements."""
+    xp = array_module(g)
+    axis %= g.ndim
+    shape = g.shape[:axis] + (size,) + g.shape[axis + 1:]
+    dx = xp.zeros(shape, dtype=g.dtype)
+    for i, (start, end) in enumerate(windows):
+        share = g[(slice(None),) * axis + (slice(i, i + 1),)] / (end - start)
+        dx[(slice(None),) * axis + (slice(start, end),)] += share
+    return dx
 
 
 class AdaptiveAvgPooling2d(Function):
-    """y = A_h @ x @ A_w^T, each row of A averaging one window; dL/dx = A_h^T @ g @ A_w."""
+    """y[i, j] = the mean of window (i, j): means over the row windows of H, then over the
+    column windows of W. dL/dx: each output's gradient shared among its window's pixels
+    (windows overlap when the sizes do not divide, and the shares add)."""
 
     @staticmethod
     def forward(ctx, x, out_hw):
-        xp = array_module(x)
-        a_h = xp.asarray(_averaging_matrix(x.shape[-2], out_hw[0]), dtype=x.dtype)
-        a_w = xp.asarray(_averaging_matrix(x.shape[-1], out_hw[1]), dtype=x.dtype)
-        ctx.matrices = (a_h, a_w)
-        return xp.matmul(a_h, xp.matmul(x, a_w.T))
+        h, w = x.shape[-2:]
+        ctx.windows = (adaptive_windows(h, out_hw[0]), adaptive_windows(w, out_hw[1]))
+        ctx.hw = (h, w)
+        rows = _window_means(x, ctx.windows[0], -2)
+        return _window_means(rows, ctx.windows[1], -1)
 
     @staticmethod
     def backward(ctx, g):
-        a_h, a_w = ctx.matrices
-        xp = array_module(g)
-        return xp.matmul(a_h.T, xp.matmul(g, a_w)), None
+        (win_h, win_w), (h, w) = ctx.windows, ctx.hw
+        rows = _window_means_backward(g, win_w, w, -1)
+        return _window_means_backward(rows, win_h, h, -2), None
 
 
 def adaptive_avg_pool2d(input, output_size):

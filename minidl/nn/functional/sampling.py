@@ -232,6 +232,10 @@ def _output_geometry(op: str, shape, size, scale_factor, recompute_scale_factor)
         if len(factors) != dims:
             raise ShapeError(f"{op}: expected scale_factor with {dims} entries for input of "
                              f"shape {tuple(shape)}, got {scale_factor}")
+        if not all(isinstance(f, (int, float)) and not isinstance(f, bool)
+                   and math.isfinite(f) and f > 0 for f in factors):
+            raise ArgumentError(f"{op}: scale_factor must be positive and finite, got "
+                                f"{scale_factor}")
         sizes = tuple(int(math.floor(n * float(f))) for n, f in zip(shape[2:], factors))
         scales = (None,) * dims if recompute_scale_factor else tuple(1.0 / float(f) for f in factors)
     if any(s <= 0 for s in sizes):

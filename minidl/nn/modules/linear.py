@@ -44,6 +44,9 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device=None, dtype=None):
         super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ShapeError(f"Linear: {name} must be a non-negative int, got {value!r}")
         self.in_features = in_features
         self.out_features = out_features
         dtype = np.dtype(dtype or np.float32)

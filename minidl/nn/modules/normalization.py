@@ -30,6 +30,10 @@ class _NormBase(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None, dtype=None):
         super().__init__()
+        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) \
+                or num_features < 1:
+            raise ShapeError(f"{type(self).__name__}: num_features must be a positive int, "
+                             f"got {num_features!r}")
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum

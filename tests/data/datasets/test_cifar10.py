@@ -88,6 +88,35 @@ def test_bad_binary_file_is_rejected(tmp_path, rng):
         read_binary_batch(str(tmp_path / "bad.bin"))
 
 
+def _python_batch(path, data, labels):
+    with open(path, "wb") as f:
+        pickle.dump({b"data": data, b"labels": labels}, f, protocol=2)
+    return str(path)
+
+
+@pytest.mark.parametrize("data,labels,match", [
+    (np.zeros((2, 3072), np.uint8), [0, 10], "label 10, expected 0..9"),
+    (np.zeros((2, 3072), np.uint8), [-1, 3], "label -1, expected 0..9"),
+    (np.zeros((2, 3072), np.uint8), [0.5, 1.0], "labels of dtype float64"),
+    (np.zeros((2, 3072), np.uint8), [[0], [1]], r"labels of dtype int64 and shape \(2, 1\)"),
+    (np.full((2, 3072), 300, np.int64), [0, 1], "data as a int64 array"),
+    (np.zeros((2, 3072), np.float32), [0, 1], "data as a float32 array"),
+    ([[0] * 3072] * 2, [0, 1], "data as list"),
+    (np.zeros((2, 3071), np.uint8), [0, 1], r"shape \(2, 3071\)"),
+    (np.zeros((2, 3072), np.uint8), [0, 1, 2], "3 labels"),
+])
+def test_python_batch_is_validated_like_the_binary_one(tmp_path, data, labels, match):
+    from minidl.data.datasets.cifar10 import read_python_batch
+
+    path = _python_batch(tmp_path / "data_batch_1", data, labels)
+    with pytest.raises(ValueError, match=match) as info:
+        read_python_batch(path)
+    assert "CIFAR10" in str(info.value) and "data_batch_1" in str(info.value)
+    images, got = read_python_batch(_python_batch(tmp_path / "ok", np.zeros((2, 3072), np.uint8),
+                                                  np.array([9, 0], np.uint8)))
+    assert images.shape == (2, 32, 32, 3) and got.tolist() == [9, 0]
+
+
 class Exploit:
     """Unpickling this would call os.system and create the marker file."""
 

@@ -62,3 +62,34 @@ def test_empty_folders_raise(tmp_path):
     (tmp_path / "cls" / "readme.txt").write_text("x")
     with pytest.raises(FileNotFoundError, match="no image files"):
         ImageFolder(str(tmp_path))
+
+
+def test_symlink_loops_are_not_followed_forever(tree):
+    root, _ = tree
+    os.symlink("..", root / "ant" / "up")                 # back to the root: a loop
+    os.symlink(root / "ant" / "deep", root / "ant" / "deep" / "self")  # a folder into itself
+    os.symlink(root / "zebra", root / "ant" / "zebra-link")  # another class's folder
+    (root / ".extra").mkdir()  # hidden: not a class
+    Image.new("RGB", (2, 2)).save(root / ".extra" / "e.png")
+    os.symlink(root / ".extra", root / "zebra" / "linked")   # a folder outside: followed
+    ds = ImageFolder(str(root))
+    rel = [(os.path.relpath(p, root), t) for p, t in ds.samples]
+    assert rel == [(os.path.join("ant", "deep", "y.png"), 0), (os.path.join("ant", "x.png"), 0),
+                   (os.path.join("zebra", "a.png"), 1), (os.path.join("zebra", "b.png"), 1),
+                   (os.path.join("zebra", "linked", "e.png"), 1)]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_decode_errors_name_the_file(tree, damage):
+    root, _ = tree
+    path = root / "zebra" / "c.jpg"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), np.uint8)).save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2] if damage == "truncate" else b"not a jpeg at all")
+    ds = ImageFolder(str(root))
+    index = [p for p, _ in ds.samples].index(str(path))
+    with pytest.raises(OSError, match=r"ImageFolder: cannot decode the image file .*c\.jpg"):
+        ds[index]
+    ds = ImageFolder(str(root), loader=lambda p: Image.open(p).convert("RGB"))
+    with pytest.raises(OSError, match=r"c\.jpg"):  # a custom loader's error names it too
+        ds[index]

@@ -5,13 +5,13 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 import minidl.nn.functional as F
 from minidl.autograd import gradcheck
-from tests.strategies import domain_arrays, shape_and_dim, shapes
+from tests.strategies import examples, domain_arrays, shape_and_dim, shapes
 
 F64 = minidl.float64
 ERF = np.vectorize(math.erf)
@@ -81,7 +81,7 @@ def test_forward_matches_numpy(name, shape, data, device):
 
 
 @pytest.mark.parametrize("name", sorted(TABLE))
-@settings(max_examples=5)
+@examples(5)
 @given(shape=shapes(0, 2), data=st.data())
 def test_gradcheck(name, shape, data, device):
     fn, _, domain = TABLE[name]
@@ -122,7 +122,7 @@ def test_softmax_and_log_softmax(sd, data):
                                np.log(_softmax(x, dim)), rtol=1e-9, atol=1e-12)
 
 
-@settings(max_examples=5)
+@examples(5)
 @given(shape_and_dim(1, 2), st.data())
 def test_softmax_gradcheck(sd, data):
     shape, dim = sd
@@ -178,7 +178,7 @@ def test_torch_parity():
 
 
 @given(shape_and_dim(1, 3), st.data())
-@settings(max_examples=10)
+@examples(10)
 def test_softmin_is_softmax_of_the_negation(sd, data):
     shape, dim = sd
     x = data.draw(domain_arrays(shape))

@@ -4,7 +4,7 @@ import doctest
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
@@ -12,6 +12,7 @@ import minidl.nn.functional as F
 from minidl.autograd import gradcheck
 from minidl.nn.functional import attention as attention_module
 from minidl.nn.functional.attention import scaled_dot_product_attention_reference as reference
+from tests.strategies import examples
 
 SDPA = F.scaled_dot_product_attention
 
@@ -55,7 +56,7 @@ def test_docstring_examples():
 
 
 @given(case=attention_cases())
-@settings(max_examples=25)
+@examples(25)
 def test_matches_reference(case, device):
     y = _call(case, *(_t(case[n], False, device) for n in "qkv"), device=device)
     ref = reference(case["q"], case["k"], case["v"], case.get("mask"), case["kind"] == "causal",
@@ -64,7 +65,7 @@ def test_matches_reference(case, device):
 
 
 @given(case=attention_cases())
-@settings(max_examples=12)
+@examples(12)
 def test_gradcheck(case, device):
     inputs = [_t(case[n], device=device) for n in "qkv"]
     assert gradcheck(lambda q, k, v: _call(case, q, k, v, device), inputs)

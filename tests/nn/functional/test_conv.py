@@ -3,7 +3,7 @@ import doctest
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
@@ -11,7 +11,7 @@ import minidl.nn.functional as F
 from minidl.autograd import gradcheck
 from minidl.nn.functional import conv as conv_module
 from minidl.nn.functional.conv import conv2d_reference, conv_transpose2d_reference
-from tests.strategies import conv2d_geometries
+from tests.strategies import examples, conv2d_geometries
 
 seeds = st.integers(0, 2**31 - 1)
 
@@ -46,7 +46,7 @@ def test_docstring_examples():
 
 # ------------------------------------------------------------------ conv2d
 @given(geom=conv2d_geometries(), seed=seeds, use_bias=st.booleans())
-@settings(max_examples=50)
+@examples(50)
 def test_conv2d_matches_reference(geom, seed, use_bias, device):
     x, w, b = _arrays(geom, seed)
     b = b if use_bias else None
@@ -57,7 +57,7 @@ def test_conv2d_matches_reference(geom, seed, use_bias, device):
 
 
 @given(geom=conv2d_geometries(), seed=seeds)
-@settings(max_examples=40)
+@examples(40)
 def test_conv2d_gradcheck(geom, seed, device):
     x, w, b = _arrays(geom, seed)
     kw = _kwargs(geom)
@@ -66,7 +66,7 @@ def test_conv2d_gradcheck(geom, seed, device):
 
 
 @given(geom=conv2d_geometries(), seed=seeds)
-@settings(max_examples=25)
+@examples(25)
 def test_conv2d_is_the_adjoint_of_conv_transpose2d(geom, seed):
     """<conv2d(x, W), y> == <x, conv_transpose2d(y, W)>: the two are transposes of each other."""
     x, w, _ = _arrays(geom, seed)
@@ -192,7 +192,7 @@ def test_empty_batch(stride):
 
 # ----------------------------------------------------------- conv_transpose2d
 @given(geom=conv2d_geometries(max_side=5), seed=seeds, use_bias=st.booleans(), data=st.data())
-@settings(max_examples=40)
+@examples(40)
 def test_conv_transpose2d_matches_reference(geom, seed, use_bias, data, device):
     x, w, b = _arrays(geom, seed, transpose=True)
     kw = _kwargs(geom)
@@ -216,7 +216,7 @@ def test_conv_transpose2d_matches_reference(geom, seed, use_bias, data, device):
 
 
 @given(geom=conv2d_geometries(max_side=4), seed=seeds)
-@settings(max_examples=30)
+@examples(30)
 def test_conv_transpose2d_gradcheck(geom, seed, device):
     x, w, b = _arrays(geom, seed, transpose=True)
     kw = _kwargs(geom)

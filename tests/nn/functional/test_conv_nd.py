@@ -4,7 +4,7 @@ import doctest
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
@@ -12,7 +12,7 @@ import minidl.nn.functional as F
 from minidl.autograd import gradcheck
 from minidl.nn.functional import conv_nd as conv_nd_module
 from minidl.nn.functional.conv_nd import conv_nd_reference, conv_transpose_nd_reference
-from tests.strategies import convnd_geometries
+from tests.strategies import examples, convnd_geometries
 
 seeds = st.integers(0, 2**31 - 1)
 CONV = {1: F.conv1d, 3: F.conv3d}
@@ -53,7 +53,7 @@ def test_docstring_examples():
 
 @pytest.mark.parametrize("s", [1, 3])
 @given(data=st.data(), seed=seeds, use_bias=st.booleans())
-@settings(max_examples=12)
+@examples(12)
 def test_conv_matches_reference(s, data, seed, use_bias, device):
     geom = data.draw(convnd_geometries(s, **GEOMETRIES[s]))
     x, w, b = _arrays(geom, seed)
@@ -66,7 +66,7 @@ def test_conv_matches_reference(s, data, seed, use_bias, device):
 
 @pytest.mark.parametrize("s", [1, 3])
 @given(data=st.data(), seed=seeds)
-@settings(max_examples=8)
+@examples(8)
 def test_conv_gradcheck(s, data, seed, device):
     geom = data.draw(convnd_geometries(s, **GEOMETRIES[s]))
     x, w, b = _arrays(geom, seed)
@@ -77,7 +77,7 @@ def test_conv_gradcheck(s, data, seed, device):
 
 @pytest.mark.parametrize("s", [1, 3])
 @given(data=st.data(), seed=seeds, use_bias=st.booleans())
-@settings(max_examples=12)
+@examples(12)
 def test_conv_transpose_matches_reference(s, data, seed, use_bias, device):
     geom = data.draw(convnd_geometries(s, **GEOMETRIES[s]))
     x, w, b = _arrays(geom, seed, transpose=True)
@@ -98,7 +98,7 @@ def test_conv_transpose_matches_reference(s, data, seed, use_bias, device):
 
 @pytest.mark.parametrize("s", [1, 3])
 @given(data=st.data(), seed=seeds)
-@settings(max_examples=8)
+@examples(8)
 def test_conv_transpose_gradcheck(s, data, seed, device):
     geom = data.draw(convnd_geometries(s, **GEOMETRIES[s]))
     x, w, b = _arrays(geom, seed, transpose=True)

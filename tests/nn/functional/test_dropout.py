@@ -4,13 +4,13 @@ import importlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 import minidl.nn.functional as F
 from minidl.autograd import gradcheck
-from tests.strategies import domain_arrays, shapes
+from tests.strategies import examples, domain_arrays, shapes
 
 
 def test_docstring_examples():
@@ -45,7 +45,7 @@ def test_reproducible_under_manual_seed():
     assert not np.array_equal(a._array, F.dropout(minidl.ones(50), 0.5)._array)
 
 
-@settings(max_examples=8)
+@examples(8)
 @given(shape=shapes(1, 3), p=st.sampled_from([0.2, 0.5]), data=st.data())
 def test_dropout_gradient_is_the_mask(shape, p, data):
     x = minidl.tensor(data.draw(domain_arrays(shape, "nonzero")), requires_grad=True)

@@ -4,7 +4,7 @@ import doctest
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
@@ -12,7 +12,7 @@ import minidl.nn.functional as F
 from minidl.autograd import gradcheck
 from minidl.nn.functional import folding as folding_module
 from minidl.nn.functional.folding import unfold_reference
-from tests.strategies import conv2d_geometries
+from tests.strategies import examples, conv2d_geometries
 
 seeds = st.integers(0, 2**31 - 1)
 
@@ -32,7 +32,7 @@ def test_docstring_examples():
 
 
 @given(geom=conv2d_geometries(max_side=6), seed=seeds)
-@settings(max_examples=20)
+@examples(20)
 def test_unfold_matches_reference_and_fold_is_its_adjoint(geom, seed, device):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(geom["x"])
@@ -45,7 +45,7 @@ def test_unfold_matches_reference_and_fold_is_its_adjoint(geom, seed, device):
 
 
 @given(geom=conv2d_geometries(max_side=5), seed=seeds)
-@settings(max_examples=10)
+@examples(10)
 def test_unfold_and_fold_gradcheck(geom, seed, device):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(geom["x"])

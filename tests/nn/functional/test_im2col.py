@@ -3,12 +3,12 @@ import doctest
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from minidl.nn.functional import im2col as im2col_module
 from minidl.nn.functional.im2col import col2im, conv_output_size, im2col, scratch
-from tests.strategies import conv2d_geometries
+from tests.strategies import examples, conv2d_geometries
 
 seeds = st.integers(0, 2**31 - 1)
 
@@ -23,7 +23,7 @@ def test_docstring_examples():
 
 
 @given(geom=conv2d_geometries(), seed=seeds)
-@settings(max_examples=25)
+@examples(25)
 def test_im2col_layout(geom, seed):
     """cols[(c, kh, kw), (n, oh, ow)] == x_pad[n, c, oh*SH + kh*DH, ow*SW + kw*DW]."""
     x = np.random.default_rng(seed).standard_normal(geom["x"])
@@ -47,7 +47,7 @@ def test_im2col_layout(geom, seed):
 
 
 @given(geom=conv2d_geometries(), seed=seeds)
-@settings(max_examples=25)
+@examples(25)
 def test_col2im_is_the_adjoint_of_im2col(geom, seed):
     """<im2col(x), C> == <x, col2im(C)> for every x and C: col2im is im2col transposed."""
     rng = np.random.default_rng(seed)

@@ -2,13 +2,13 @@
 import doctest
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from minidl.nn.functional import im2col_nd as im2col_nd_module
 from minidl.nn.functional.im2col_nd import (col2im_nd, col2im_nd_reference, im2col_nd,
                                             im2col_nd_reference, output_size_nd)
-from tests.strategies import convnd_geometries
+from tests.strategies import examples, convnd_geometries
 
 
 def test_docstring_examples():
@@ -17,7 +17,7 @@ def test_docstring_examples():
 
 
 @given(geom=convnd_geometries(3), seed=st.integers(0, 2**31 - 1))
-@settings(max_examples=15)
+@examples(15)
 def test_im2col_nd_and_col2im_nd_match_references_and_are_adjoint(geom, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(geom["x"])

@@ -4,13 +4,13 @@ import importlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 import minidl.nn.functional as F
 from minidl.autograd import gradcheck
-from tests.strategies import arrays, shapes
+from tests.strategies import examples, arrays, shapes
 
 F64 = minidl.float64
 
@@ -39,7 +39,7 @@ def test_forward_matches_numpy(device, problem):
     np.testing.assert_allclose(y.detach().numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(linear_problems())
 def test_gradcheck(device, problem):
     x, w, b = problem

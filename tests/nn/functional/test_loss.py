@@ -5,13 +5,13 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 import minidl.nn.functional as F
 from minidl.autograd import gradcheck
-from tests.strategies import (arrays, class_problems, class_weights, domain_arrays,
+from tests.strategies import (examples, arrays, class_problems, class_weights, domain_arrays,
                               probabilities, shapes)
 
 F64 = minidl.float64
@@ -113,7 +113,7 @@ def test_cross_entropy_forward(device, case):
     np.testing.assert_allclose(got.detach().numpy(), expected, rtol=1e-10, atol=1e-12)
 
 
-@settings(max_examples=12)
+@examples(12)
 @given(ce_cases(max_batch=3, max_classes=4))
 def test_cross_entropy_gradcheck(device, case):
     x, t, weight, eps, reduction = case
@@ -169,7 +169,7 @@ def test_cross_entropy_probability_targets_forward(data):
                                rtol=1e-10, atol=1e-12)
 
 
-@settings(max_examples=8)
+@examples(8)
 @given(st.data())
 def test_cross_entropy_probability_targets_gradcheck(data):
     x, _, c = data.draw(class_problems(max_batch=3, max_classes=3))
@@ -254,7 +254,7 @@ def test_nll_loss_forward_and_equivalence(device, case):
                                atol=1e-12)
 
 
-@settings(max_examples=8)
+@examples(8)
 @given(ce_cases(max_batch=3, max_classes=4))
 def test_nll_loss_gradcheck(device, case):
     x, t, weight, _, reduction = case
@@ -298,7 +298,7 @@ REGRESSION = {
 
 @pytest.mark.parametrize("name", sorted(REGRESSION))
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@settings(max_examples=5)
+@examples(5)
 @given(shape=shapes(0, 3), data=st.data())
 def test_regression_losses(device, name, reduction, shape, data):
     fn, elementwise = REGRESSION[name]
@@ -337,7 +337,7 @@ def ref_bce(p, y, weight=None):
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@settings(max_examples=6)
+@examples(6)
 @given(shape=shapes(1, 3), data=st.data())
 def test_binary_cross_entropy(device, reduction, shape, data):
     p = data.draw(arrays(shape, 0.05, 0.95))
@@ -370,7 +370,7 @@ def ref_bce_logits(x, y, weight=None, pos_weight=None):
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@settings(max_examples=6)
+@examples(6)
 @given(shape=shapes(1, 3), data=st.data())
 def test_binary_cross_entropy_with_logits(device, reduction, shape, data):
     x = data.draw(arrays(shape))
@@ -413,7 +413,7 @@ def ref_kl(logq, t, reduction, log_target=False):
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS + ["batchmean"])
-@settings(max_examples=5)
+@examples(5)
 @given(shape=shapes(2, 3, max_side=3), log_target=st.booleans(), data=st.data())
 def test_kl_div(reduction, shape, log_target, data):
     logq = np.log(data.draw(probabilities(shape)))
@@ -439,7 +439,7 @@ def test_kl_div_zero_target_is_finite_and_kl_of_equal_is_zero():
 
 
 # ------------------------------------------------------- similarity, normalize
-@settings(max_examples=10)
+@examples(10)
 @given(shape=shapes(1, 3), data=st.data())
 def test_cosine_similarity(shape, data):
     dim = data.draw(st.integers(-len(shape), len(shape) - 1))
@@ -467,7 +467,7 @@ def test_cosine_similarity_broadcast_and_eps():
 
 
 @pytest.mark.parametrize("p", [2.0, 1.0, 3.0])
-@settings(max_examples=6)
+@examples(6)
 @given(shape=shapes(1, 3), data=st.data())
 def test_normalize(p, shape, data):
     dim = data.draw(st.integers(-len(shape), len(shape) - 1))

@@ -317,3 +317,21 @@ def test_layer_and_group_norm_match_pytorch():
         for m, t in ((my._array, ty), (mx.grad._array, tx.grad), (mw.grad._array, tw.grad),
                      (mb.grad._array, tb.grad)):
             np.testing.assert_allclose(m, t.detach().numpy(), atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["layer_norm", "group_norm", "instance_norm"])
+def test_empty_batches_give_empty_results_and_zero_parameter_gradients(name):
+    x = minidl.zeros(0, 4, 3, 3, requires_grad=True)
+    w, b = minidl.ones(4, requires_grad=True), minidl.zeros(4, requires_grad=True)
+    if name == "layer_norm":
+        w, b = minidl.ones(4, 3, 3, requires_grad=True), minidl.zeros(4, 3, 3, requires_grad=True)
+        y = F.layer_norm(x, (4, 3, 3), w, b)
+    elif name == "group_norm":
+        y = F.group_norm(x, 2, w, b)
+    else:
+        y = F.instance_norm(x, weight=w, bias=b)
+    assert y.shape == (0, 4, 3, 3)
+    (y * 2).sum().backward()
+    assert x.grad.shape == (0, 4, 3, 3)
+    assert np.array_equal(w.grad.numpy(), np.zeros(w.shape))  # PyTorch's result too
+    assert np.array_equal(b.grad.numpy(), np.zeros(b.shape))

@@ -3,7 +3,7 @@ import doctest
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import minidl
@@ -13,7 +13,7 @@ from minidl.nn.functional import pooling as pooling_module
 from minidl.nn.functional.pooling import (adaptive_avg_pool2d_reference,
                                           adaptive_max_pool2d_reference, avg_pool2d_reference,
                                           max_pool2d_reference)
-from tests.strategies import pool2d_geometries
+from tests.strategies import examples, pool2d_geometries
 
 seeds = st.integers(0, 2**31 - 1)
 
@@ -35,7 +35,7 @@ def test_docstring_examples():
 
 # ------------------------------------------------------------------ max pool
 @given(geom=pool2d_geometries(), seed=seeds)
-@settings(max_examples=50)
+@examples(50)
 def test_max_pool2d_values_and_indices_match_reference(geom, seed, device):
     x = np.random.default_rng(seed).standard_normal(geom["x"]).round(1)  # ties happen
     kw = {k: v for k, v in geom.items() if k != "x"}
@@ -49,7 +49,7 @@ def test_max_pool2d_values_and_indices_match_reference(geom, seed, device):
 
 
 @given(geom=pool2d_geometries(), seed=seeds)
-@settings(max_examples=40)
+@examples(40)
 def test_max_pool2d_gradcheck(geom, seed, device):
     kw = {k: v for k, v in geom.items() if k != "x"}
     assert gradcheck(lambda t: F.max_pool2d(t, **kw), [_t(_distinct(geom["x"], seed),
@@ -119,7 +119,7 @@ def test_max_pool2d_float32_and_nan_propagates():
 # ------------------------------------------------------------------ avg pool
 @given(geom=pool2d_geometries(dilation=False), seed=seeds, include_pad=st.booleans(),
        override=st.sampled_from([None, 2, 5]))
-@settings(max_examples=30)
+@examples(30)
 def test_avg_pool2d_matches_reference(geom, seed, include_pad, override, device):
     x = np.random.default_rng(seed).standard_normal(geom["x"])
     kw = {k: v for k, v in geom.items() if k not in ("x", "dilation")}
@@ -130,7 +130,7 @@ def test_avg_pool2d_matches_reference(geom, seed, include_pad, override, device)
 
 
 @given(geom=pool2d_geometries(dilation=False), seed=seeds, include_pad=st.booleans())
-@settings(max_examples=40)
+@examples(40)
 def test_avg_pool2d_gradcheck(geom, seed, include_pad, device):
     x = np.random.default_rng(seed).standard_normal(geom["x"])
     kw = {k: v for k, v in geom.items() if k not in ("x", "dilation")}
@@ -154,7 +154,7 @@ input_shapes = st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 7)
 
 
 @given(shape=input_shapes, size=output_sizes, seed=seeds)
-@settings(max_examples=30)
+@examples(30)
 def test_adaptive_pools_match_references(shape, size, seed, device):
     x = np.random.default_rng(seed).standard_normal(shape).round(1)
     y = F.adaptive_avg_pool2d(_t(x, False, device=device), size)
@@ -166,7 +166,7 @@ def test_adaptive_pools_match_references(shape, size, seed, device):
 
 
 @given(shape=input_shapes, size=output_sizes, seed=seeds)
-@settings(max_examples=40)
+@examples(40)
 def test_adaptive_pools_gradcheck(shape, size, seed, device):
     x = _distinct(shape, seed)
     assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, size), [_t(x, device=device)])
@@ -260,3 +260,22 @@ def test_channels_last_input_keeps_its_layout(pool, kw):
     np.testing.assert_array_equal(y, y_last)
     np.testing.assert_array_equal(gx, gx_last)
     assert y_last.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_adaptive_avg_pool_keeps_nan_and_inf_in_their_own_windows(bad):
+    x = np.arange(49.0).reshape(1, 1, 7, 7)
+    x[0, 0, 0, 0] = bad  # only window (0, 0) holds it: 7 -> 3 windows [0,3) [2,5) [4,7)
+    xt = minidl.tensor(x, requires_grad=True)
+    y = F.adaptive_avg_pool2d(xt, (3, 3))
+    expected = adaptive_avg_pool2d_reference(x, (3, 3))
+    np.testing.assert_array_equal(y.detach().numpy(), expected)
+    assert np.isfinite(y.detach().numpy()[0, 0].ravel()[1:]).all()
+    y.sum().backward(retain_graph=True)  # the gradient does not depend on the values
+    assert np.isfinite(xt.grad.numpy()).all()
+    g = np.zeros((1, 1, 3, 3))
+    g[0, 0, 2, 2] = bad  # an upstream NaN/Inf reaches only its window's inputs
+    xt.grad = None
+    y.backward(minidl.tensor(g))
+    touched = ~np.isfinite(xt.grad.numpy()[0, 0])
+    assert touched[4:, 4:].all() and not touched[:4].any() and not touched[:, :4].any()

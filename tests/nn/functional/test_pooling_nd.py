@@ -4,7 +4,7 @@ import doctest
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import minidl
@@ -13,7 +13,7 @@ from minidl.autograd import gradcheck
 from minidl.nn.functional import pooling_nd as pooling_nd_module
 from minidl.nn.functional.pooling_nd import (avg_pool_nd_reference, max_pool_nd_reference,
                                              max_unpool_nd_reference)
-from tests.strategies import poolnd_geometries
+from tests.strategies import examples, poolnd_geometries
 
 seeds = st.integers(0, 2**31 - 1)
 MAX = {1: F.max_pool1d, 3: F.max_pool3d}
@@ -48,7 +48,7 @@ def test_docstring_examples():
 # ------------------------------------------------------------------ max pool
 @pytest.mark.parametrize("s", [1, 3])
 @given(data=st.data(), seed=seeds)
-@settings(max_examples=15)
+@examples(15)
 def test_max_pool_values_and_indices_match_reference(s, data, seed, device):
     geom = data.draw(poolnd_geometries(s, max_side=SIDES[s]))
     x = np.random.default_rng(seed).standard_normal(geom["x"]).round(1)  # ties happen
@@ -63,7 +63,7 @@ def test_max_pool_values_and_indices_match_reference(s, data, seed, device):
 
 @pytest.mark.parametrize("s", [1, 3])
 @given(data=st.data(), seed=seeds)
-@settings(max_examples=8)
+@examples(8)
 def test_max_pool_gradcheck(s, data, seed, device):
     geom = data.draw(poolnd_geometries(s, max_side=SIDES[s]))
     kw = _kwargs(geom)
@@ -82,7 +82,7 @@ def test_max_pool3d_unbatched_ties_and_nan():
 # -------------------------------------------------------------- average pool
 @pytest.mark.parametrize("s", [1, 3])
 @given(data=st.data(), seed=seeds, include_pad=st.booleans())
-@settings(max_examples=15)
+@examples(15)
 def test_avg_pool_matches_reference(s, data, seed, include_pad, device):
     geom = data.draw(poolnd_geometries(s, max_side=SIDES[s], dilation=False))
     x = np.random.default_rng(seed).standard_normal(geom["x"])
@@ -96,7 +96,7 @@ def test_avg_pool_matches_reference(s, data, seed, include_pad, device):
 
 @pytest.mark.parametrize("s", [1, 3])
 @given(data=st.data(), seed=seeds, include_pad=st.booleans())
-@settings(max_examples=8)
+@examples(8)
 def test_avg_pool_gradcheck(s, data, seed, include_pad, device):
     geom = data.draw(poolnd_geometries(s, max_side=SIDES[s], dilation=False))
     x = np.random.default_rng(seed).standard_normal(geom["x"])
@@ -117,7 +117,7 @@ def test_avg_pool_float32_and_unbatched():
 @pytest.mark.parametrize("s", [1, 2, 3])
 @given(seed=seeds, kernel=st.integers(1, 3), stride=st.integers(1, 3), padding=st.integers(0, 1),
        extra=st.integers(0, 1))
-@settings(max_examples=10)
+@examples(10)
 def test_max_unpool_matches_reference_and_gradcheck(s, seed, kernel, stride, padding, extra,
                                                     device):
     assume(padding <= kernel // 2)

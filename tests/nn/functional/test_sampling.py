@@ -5,14 +5,14 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
 import minidl.nn.functional as F
 from minidl.autograd import gradcheck
 from minidl.nn.functional.sampling import grid_sample_reference, interpolate_reference
-from tests.strategies import grid_sample_cases
+from tests.strategies import examples, grid_sample_cases
 import minidl.nn.functional.sampling as functional_sampling_module
 
 
@@ -62,7 +62,7 @@ def pad_np(x, pad, mode, value=0.0):
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular", "constant"])
 @given(data=st.data(), seed=seeds)
-@settings(max_examples=10)
+@examples(10)
 def test_pad_forward_matches_numpy_and_gradcheck(mode, data, seed):
     shape, amounts = data.draw(pad_cases(mode))
     xa = values(seed, shape)
@@ -114,7 +114,7 @@ def interpolate_cases(draw):
 
 
 @given(interpolate_cases(), seeds)
-@settings(max_examples=25)
+@examples(25)
 def test_interpolate_matches_loop_reference_and_gradcheck(case, seed):
     shape, mode, align, kwargs, size, factors = case
     xa = values(seed, shape)
@@ -189,7 +189,7 @@ def test_affine_grid_errors():
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @given(case=grid_sample_cases(away_from_kinks=False), seed=seeds)
-@settings(max_examples=8)
+@examples(8)
 def test_grid_sample_matches_loop_reference_and_input_gradcheck(mode, padding_mode, case, seed):
     shape, grid, align = case
     xa = values(seed, shape)
@@ -201,7 +201,7 @@ def test_grid_sample_matches_loop_reference_and_input_gradcheck(mode, padding_mo
 
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @given(case=grid_sample_cases(away_from_kinks=True), seed=seeds)
-@settings(max_examples=10)
+@examples(10)
 def test_grid_sample_bilinear_gradcheck_wrt_input_and_grid(padding_mode, case, seed):
     shape, grid, align = case
     x, g = t64(values(seed, shape)), t64(grid)
@@ -347,3 +347,10 @@ def test_pad_matches_pytorch(mode):
     ty.backward(torch.tensor(g))
     np.testing.assert_array_equal(my._array, ty.detach().numpy())
     np.testing.assert_allclose(mx.grad._array, tx.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("factor", [0, 0.0, -2, float("nan"), float("inf"), (1, 0)])
+def test_interpolate_scale_factor_must_be_positive(factor):
+    with pytest.raises(minidl.errors.ArgumentError,
+                       match="interpolate: scale_factor must be positive and finite"):
+        F.interpolate(minidl.zeros(1, 1, 4, 4), scale_factor=factor)

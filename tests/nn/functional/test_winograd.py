@@ -4,7 +4,7 @@ import doctest
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
@@ -16,6 +16,7 @@ from minidl.nn.functional.conv import (conv2d_geometry, conv2d_reference,
                                        conv_transpose2d_reference)
 from minidl.nn.functional.winograd import (winograd_conv2d, winograd_matrices,
                                            winograd_weight_grad)
+from tests.strategies import examples
 
 seeds = st.integers(0, 2**31 - 1)
 
@@ -76,7 +77,7 @@ def test_matrices_refuse_tiles_without_enough_points():
 
 # --------------------------------------------------------------- the convolution
 @given(case=winograd_cases(), seed=seeds, use_bias=st.booleans())
-@settings(max_examples=60)
+@examples(60)
 def test_forward_matches_the_loop_reference(case, seed, use_bias):
     x, w, b = _arrays(case, seed)
     b = b if use_bias else None
@@ -87,7 +88,7 @@ def test_forward_matches_the_loop_reference(case, seed, use_bias):
 
 
 @given(case=winograd_cases(), seed=seeds)
-@settings(max_examples=30)
+@examples(30)
 def test_rotated_kernel_is_the_input_gradients_kernel(case, seed):
     """rotated=True convolves with W turned by 180 degrees, in/out channels swapped."""
     x, w, _ = _arrays(case, seed)
@@ -100,7 +101,7 @@ def test_rotated_kernel_is_the_input_gradients_kernel(case, seed):
 
 
 @given(case=winograd_cases(), seed=seeds)
-@settings(max_examples=60)
+@examples(60)
 def test_weight_gradient_matches_im2col(case, seed):
     """The Winograd weight gradient equals im2col's dY @ cols^T."""
     x, w, _ = _arrays(case, seed)
@@ -112,7 +113,7 @@ def test_weight_gradient_matches_im2col(case, seed):
 
 
 @given(case=winograd_cases(max_side=6), seed=seeds)
-@settings(max_examples=30)
+@examples(30)
 def test_conv2d_gradcheck_through_winograd(case, seed, device):
     """conv2d with Winograd forced: input, weight and bias gradients by central differences."""
     x, w, b = _arrays(case, seed)
@@ -123,7 +124,7 @@ def test_conv2d_gradcheck_through_winograd(case, seed, device):
 
 
 @given(case=winograd_cases(max_side=5), seed=seeds)
-@settings(max_examples=25)
+@examples(25)
 def test_conv_transpose2d_through_winograd(case, seed):
     """conv_transpose2d (stride 1) runs conv2d's input gradient: Winograd both ways."""
     rng = np.random.default_rng(seed)

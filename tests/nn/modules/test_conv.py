@@ -212,3 +212,16 @@ def test_pytorch_parity_of_nd_layers(s):
         x = np.random.default_rng(0).standard_normal((2, 4) + (5,) * s)
         np.testing.assert_allclose(m(minidl.tensor(x)).detach().numpy(),
                                    t(torch.tensor(x)).detach().numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("algorithm", ["im2col", "auto"])
+def test_no_output_channels_or_no_samples(algorithm):
+    import minidl.nn.functional as F
+    with F.conv_algorithm(algorithm):
+        for out_channels, n in ((0, 2), (4, 0)):
+            conv = nn.Conv2d(3, out_channels, 3)
+            x = minidl.zeros(n, 3, 5, 5, requires_grad=True)
+            y = conv(x)
+            assert y.shape == (n, out_channels, 3, 3)
+            y.sum().backward()
+            assert x.grad.shape == x.shape and conv.weight.grad.shape == conv.weight.shape
