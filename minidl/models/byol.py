@@ -213,8 +213,7 @@ class BYOLAugment:
         return x.astype(np.float32, copy=False)
 
     def __call__(self, images):
-        x = images.data if isinstance(images, Tensor) else images
-        x = backend.to_numpy(x)
+        x = images.detach().numpy() if isinstance(images, Tensor) else backend.to_numpy(images)
         if x.dtype == np.uint8:
             x = x.transpose(0, 3, 1, 2).astype(np.float32) / 255
         return tuple(self.view(x, blur, sol) for blur, sol in self.VIEWS)
