@@ -63,20 +63,12 @@ class Problem:
 
 # --------------------------------------------------------------------- loop references
 def conv2d_loops(x, w, b, stride=1, padding=0):
-    """Y[i, j] = b + sum_{p,q} Xpad[i*s + p, j*s + q] W[p, q]: one channel, loops."""
-    xp = np.pad(x, padding)
-    kh, kw = w.shape
-    oh = (xp.shape[0] - kh) // stride + 1
-    ow = (xp.shape[1] - kw) // stride + 1
-    y = np.zeros((oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            total = b
-            for p in range(kh):
-                for q in range(kw):
-                    total += xp[i * stride + p, j * stride + q] * w[p, q]
-            y[i, j] = total
-    return y
+    """Y[i, j] = b + sum_{p,q} Xpad[i*s + p, j*s + q] W[p, q]: one channel, by the loops of
+    :func:`minidl.nn.functional.conv.conv2d_reference`."""
+    from ..nn.functional.conv import conv2d_reference
+
+    return conv2d_reference(x[None, None], w[None, None], np.array([b], dtype=float),
+                            stride, padding)[0, 0]
 
 
 def conv2d_backward_loops(x, w, dy, stride=1, padding=0):
